@@ -1,0 +1,1 @@
+"""The archive: catalogue, stored files, numbering, filing. Plain Python, no HTTP."""

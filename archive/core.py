@@ -1,0 +1,62 @@
+"""``Archive``: the catalogue, the file store and the renderers of one data root."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from sqlalchemy import select
+
+from archive.catalogue import Catalogue
+from archive.locks import exclusive
+from archive.models import Document
+from archive.storage import Storage
+from templates.convert import Converter
+from templates.render import Renderer
+
+log = logging.getLogger(__name__)
+
+
+class Archive:
+    def __init__(
+        self,
+        *,
+        data_dir: Path,
+        database_url: str = "",
+        renderer: Renderer | None = None,
+        converter: Converter | None = None,
+        number_pattern: str = "HT-{year:04d}{month:02d}-{seq:04d}",
+        regions: list[str] | None = None,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        url = database_url or f"sqlite:///{self.data_dir / 'catalogue.sqlite3'}"
+        self.catalogue = Catalogue(url)
+        self.storage = Storage(self.data_dir / "files")
+        self.renderer = renderer or Renderer()
+        self.converter = converter or Converter(
+            profile_dir=self.data_dir / "run" / "libreoffice-profile",
+            log_file=self.data_dir / "run" / "unoserver.log",
+        )
+        self.number_pattern = number_pattern
+        self.regions = list(regions or [])
+        self.lock_path = self.data_dir / "filing.lock"
+
+    def open(self) -> Archive:
+        """Migrate the catalogue and heal what an earlier crash may have left."""
+        self.catalogue.migrate()
+        self.heal()
+        return self
+
+    def filing_lock(self):
+        return exclusive(self.lock_path)
+
+    def heal(self) -> list[str]:
+        """Remove stored files that no catalogue row references (interrupted filings)."""
+        with self.filing_lock(), self.catalogue.reading() as session:
+            referenced = set(session.scalars(select(Document.sha256)))
+            return self.storage.collect_orphans(referenced)
+
+    def close(self) -> None:
+        self.converter.stop()
+        self.catalogue.dispose()

@@ -1,0 +1,41 @@
+"""Domain errors. Views and CLI commands translate these to 4xx / 503 / exit codes."""
+
+from __future__ import annotations
+
+
+class ArchiveError(Exception):
+    """Base of every error the archive reports to its callers."""
+
+    code = "archive_error"
+
+    def __init__(self, message: str, *, field: str | None = None, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.details = details
+
+
+class NotFound(ArchiveError):
+    code = "not_found"
+
+
+class Conflict(ArchiveError):
+    """The request is valid but the record's state forbids it (e.g. lifecycle)."""
+
+    code = "conflict"
+
+
+class Forbidden(ArchiveError):
+    """The acting user's role may not do this."""
+
+    code = "forbidden"
+
+
+class InvalidData(ArchiveError):
+    """Data failed validation; ``errors`` maps dotted field paths to messages."""
+
+    code = "invalid"
+
+    def __init__(self, errors: dict[str, list[str]], message: str = "数据校验失败") -> None:
+        super().__init__(message)
+        self.errors = errors

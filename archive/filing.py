@@ -1,0 +1,152 @@
+"""Filing: rendered documents and their catalogue rows, all or nothing.
+
+Inside ``Filing`` the filing lock is held and one write transaction is open. Files
+are stored (durably) before the rows that name them are committed; if anything fails,
+the transaction rolls back and the files this filing added are removed again. A crash
+in between leaves only unreferenced files, which ``Archive.heal`` removes at start-up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive.core import Archive
+from archive.models import Document
+from templates import pdf as pdfs
+from templates.errors import RenderError
+
+log = logging.getLogger(__name__)
+
+MEDIA_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
+
+def input_digest(data: dict[str, Any]) -> str:
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Rendition:
+    """A document rendered as .docx and PDF, with what produced it."""
+
+    docx: bytes
+    pdf: bytes
+    template_name: str
+    template_sha256: str
+    renderer: str
+    libreoffice_version: str
+
+
+def render(
+    archive: Archive, template: str, context: dict[str, Any], properties: dict[str, str]
+) -> Rendition:
+    """Fill ``template`` and convert it to a finished PDF/A with an embedded CJK font."""
+    for family in archive.renderer.east_asian_fonts(template):
+        pdfs.require_font_installed(family)
+    word = archive.renderer.render(template, context, properties=properties)
+    raw = archive.converter.to_pdf(word.data)
+    pdfs.require_cjk_font(raw)
+    finished = pdfs.finish(
+        raw, title=properties["title"], subject=properties["subject"],
+        keywords=properties["keywords"],
+    )  # fmt: skip
+    return Rendition(
+        docx=word.data, pdf=finished, template_name=word.template.name,
+        template_sha256=word.template.sha256, renderer=word.renderer,
+        libreoffice_version=archive.converter.libreoffice_version(),
+    )  # fmt: skip
+
+
+class Filing:
+    """``with Filing(archive) as filing:`` → ``filing.session``, ``filing.add_documents``."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.archive = archive
+        self.session: Session
+        self._new: list[str] = []
+
+    def __enter__(self) -> Filing:
+        self._lock = self.archive.filing_lock()
+        self._lock.__enter__()
+        try:
+            self._transaction = self.archive.catalogue.writing()
+            self.session = self._transaction.__enter__()
+        except BaseException:
+            self._lock.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        try:
+            try:
+                # Commits when the block succeeded, rolls back when it raised.
+                self._transaction.__exit__(exc_type, exc, tb)
+            except BaseException:
+                self._remove_new_files()
+                raise
+            if exc is not None:
+                self._remove_new_files()
+        finally:
+            self._lock.__exit__(None, None, None)
+        return False
+
+    def _remove_new_files(self) -> None:
+        if not self._new:
+            return
+        with self.archive.catalogue.reading() as session:
+            referenced = set(
+                session.scalars(select(Document.sha256).where(Document.sha256.in_(self._new)))
+            )
+        for digest in self._new:
+            if digest not in referenced:
+                self.archive.storage.delete(digest)
+        self._new.clear()
+
+    def store(self, data: bytes) -> str:
+        existed = self.archive.storage.exists(hashlib.sha256(data).hexdigest())
+        digest = self.archive.storage.put(data)
+        if not existed:
+            self._new.append(digest)
+        return digest
+
+    def add_documents(
+        self,
+        *,
+        contract_id: int,
+        kind: str,
+        number: str,
+        title: str,
+        rendition: Rendition,
+        input_sha256: str,
+        actor: str,
+    ) -> list[Document]:
+        docs = []
+        for fmt in ("pdf", "docx"):
+            data = getattr(rendition, fmt)
+            doc = Document(
+                contract_id=contract_id, kind=kind, number=number, format=fmt,
+                filename=f"{title}-{number}.{fmt}", media_type=MEDIA_TYPES[fmt],
+                sha256=self.store(data), size=len(data),
+                template_name=rendition.template_name,
+                template_sha256=rendition.template_sha256, input_sha256=input_sha256,
+                renderer=rendition.renderer,
+                libreoffice_version=rendition.libreoffice_version if fmt == "pdf" else None,
+                created_by=actor,
+            )  # fmt: skip
+            self.session.add(doc)
+            docs.append(doc)
+        self.session.flush()
+        return docs
+
+
+__all__ = ["Filing", "RenderError", "Rendition", "input_digest", "render"]

@@ -1,0 +1,105 @@
+"""Content-addressed file store: a file's name is its sha256.
+
+Writes are atomic (temporary file, fsync, rename, fsync of the folder), so a crash
+leaves either the whole file or none. A stored file nobody references is an orphan
+of an interrupted filing; ``collect_orphans`` removes them at start-up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from archive.errors import ArchiveError
+
+log = logging.getLogger(__name__)
+
+
+class StorageError(ArchiveError):
+    code = "storage_error"
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class Storage:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.tmp = self.root / "tmp"
+        self.tmp.mkdir(parents=True, exist_ok=True)
+
+    def path_for(self, digest: str) -> Path:
+        if len(digest) != 64 or not all(c in "0123456789abcdef" for c in digest):
+            raise StorageError(f"not a sha256 digest: {digest!r}")
+        return self.root / digest[:2] / digest[2:4] / digest
+
+    def put(self, data: bytes) -> str:
+        """Store ``data`` durably; return its sha256. Storing the same bytes twice is free."""
+        digest = sha256_of(data)
+        target = self.path_for(digest)
+        if target.exists():
+            return digest
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=self.tmp, prefix=digest[:8], suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp_name, target)
+            _fsync_dir(target.parent)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+        return digest
+
+    def get(self, digest: str, *, verify: bool = True) -> bytes:
+        path = self.path_for(digest)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError as exc:
+            raise StorageError(f"stored file {digest} is missing") from exc
+        if verify and sha256_of(data) != digest:
+            raise StorageError(f"stored file {digest} is damaged (hash mismatch)")
+        return data
+
+    def exists(self, digest: str) -> bool:
+        return self.path_for(digest).exists()
+
+    def delete(self, digest: str) -> None:
+        self.path_for(digest).unlink(missing_ok=True)
+
+    def digests(self) -> Iterator[str]:
+        for path in self.root.glob("??/??/*"):
+            if path.is_file() and len(path.name) == 64:
+                yield path.name
+
+    def collect_orphans(self, referenced: Iterable[str]) -> list[str]:
+        """Delete stored files no catalogue row references, and leftover partial writes.
+
+        Call only while holding the filing lock, so no filing is in flight.
+        """
+        keep = set(referenced)
+        removed = [d for d in self.digests() if d not in keep]
+        for digest in removed:
+            self.delete(digest)
+        for part in self.tmp.glob("*.part"):
+            part.unlink(missing_ok=True)
+        if removed:
+            log.warning(
+                "removed %d orphaned stored file(s) left by an interrupted filing", len(removed)
+            )
+        return removed
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

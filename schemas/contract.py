@@ -1,0 +1,130 @@
+"""``ContractSchema``: what a clerk submits to create a sales contract (DOMAIN.md 销售合同)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from schemas.fields import Money, Quantity, Text
+
+NAME = 100
+SHORT = 50
+LINE = 200
+CLAUSE = 2000
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class PartySchema(StrictSchema):
+    name = Text(required=True, max_length=NAME)
+    address = Text(required=True, max_length=LINE)
+    representative = Text(max_length=SHORT)
+    phone = Text(max_length=SHORT)
+    bank = Text(max_length=NAME)
+    account = Text(max_length=SHORT)
+    tax_id = Text(max_length=SHORT)
+
+
+class ItemSchema(StrictSchema):
+    name = Text(required=True, max_length=NAME)
+    spec = Text(max_length=NAME, load_default="")
+    unit = Text(required=True, max_length=10)
+    quantity = Quantity(
+        required=True, validate=validate.Range(min=0, min_inclusive=False, error="必须大于 0。")
+    )
+    unit_price = Money(required=True, validate=validate.Range(min=0, error="不能为负数。"))
+
+
+class TransportSchema(StrictSchema):
+    method = Text(required=True, max_length=SHORT)
+    freight_paid_by = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            ["seller", "buyer"], error="必须是 seller（供方）或 buyer（需方）。"
+        ),
+    )
+
+
+class DeliverySchema(StrictSchema):
+    deadline = fields.Date(required=True)
+    place = Text(required=True, max_length=LINE)
+    acceptance = Text(required=True, max_length=CLAUSE, multiline=True)
+
+
+class PaymentSchema(StrictSchema):
+    method = Text(required=True, max_length=SHORT)
+    terms = Text(required=True, max_length=CLAUSE, multiline=True)
+    due_on = fields.Date(required=True)
+
+
+class ContractSchema(StrictSchema):
+    """A sales contract as submitted. Totals are never accepted: the service computes them."""
+
+    region = Text(required=True, max_length=20)
+    signed_on = fields.Date(required=True)
+    signed_at = Text(required=True, max_length=LINE)
+    seller = fields.Nested(PartySchema, required=True)
+    buyer = fields.Nested(PartySchema, required=True)
+    items = fields.List(
+        fields.Nested(ItemSchema),
+        required=True,
+        validate=validate.Length(min=1, max=200, error="至少一项、至多 {max} 项。"),
+    )
+    quality_standard = Text(required=True, max_length=CLAUSE, multiline=True)
+    transport = fields.Nested(TransportSchema, required=True)
+    delivery = fields.Nested(DeliverySchema, required=True)
+    payment = fields.Nested(PaymentSchema, required=True)
+    liability_exemptions = Text(required=True, max_length=CLAUSE, multiline=True)
+    breach_liability = Text(required=True, max_length=CLAUSE, multiline=True)
+    dispute_resolution = Text(required=True, max_length=CLAUSE, multiline=True)
+    extra_clauses = fields.List(
+        Text(max_length=CLAUSE, multiline=True),
+        load_default=list,
+        validate=validate.Length(max=50, error="至多 {max} 条。"),
+    )
+    salesperson = Text(max_length=SHORT)
+
+    def __init__(self, *args, regions: list[str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.regions = regions or []
+
+    @validates_schema(skip_on_field_errors=False)
+    def _cross_field(self, data: dict[str, Any], **kwargs) -> None:
+        errors: dict[str, Any] = {}
+        if self.regions and data.get("region") and data["region"] not in self.regions:
+            errors["region"] = [f"未知区域，可选：{'、'.join(self.regions)}。"]
+        signed = data.get("signed_on")
+        deadline = (data.get("delivery") or {}).get("deadline")
+        due = (data.get("payment") or {}).get("due_on")
+        if signed and deadline and deadline < signed:
+            errors["delivery"] = {"deadline": ["交货期限不能早于签订日期。"]}
+        if signed and due and due < signed:
+            errors["payment"] = {"due_on": ["付款期限不能早于签订日期。"]}
+        if errors:
+            raise ValidationError(errors)
+
+
+def flatten_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested error dict → {"items.1.quantity": ["必须大于 0。"]}."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(errors, Mapping):
+        for key, value in errors.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if key == "_schema":
+                path = prefix or "_schema"
+            for sub, messages in flatten_errors(value, path).items():
+                flat.setdefault(sub, []).extend(messages)
+    elif isinstance(errors, list) and all(isinstance(e, str) for e in errors):
+        flat[prefix or "_schema"] = list(errors)
+    elif isinstance(errors, list):
+        for value in errors:
+            for sub, messages in flatten_errors(value, prefix).items():
+                flat.setdefault(sub, []).extend(messages)
+    else:
+        flat[prefix or "_schema"] = [str(errors)]
+    return flat

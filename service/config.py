@@ -1,0 +1,102 @@
+"""Settings: declared once here, with their defaults.
+
+Precedence (lowest first): defaults below, the TOML file named by ``HETONG_CONFIG``,
+``HETONG_<NAME>`` environment variables, then the mapping passed to ``create_app``.
+Every path derives from ``DATA_DIR``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("DATA_DIR", "./var", "Data root: catalogue, stored files, converter profile."),
+    Setting(
+        "DATABASE_URL", "", "SQLAlchemy URL; empty means SQLite at DATA_DIR/catalogue.sqlite3."
+    ),
+    Setting("TEMPLATE_DIR", "", "Folder of Word templates; empty means the bundled ones."),
+    Setting(
+        "CONTRACT_NUMBER_PATTERN",
+        "HT-{year:04d}{month:02d}-{seq:04d}",
+        "Contract number pattern; {year} {month} come from the signing date.",
+    ),
+    Setting(
+        "REGIONS",
+        ["华北", "东北", "华东", "华中", "华南", "西南", "西北"],
+        "Allowed sales regions; an empty list allows any.",
+    ),
+    Setting(
+        "CONVERTER_URL",
+        "",
+        "Use an already running unoserver (http://host:port); empty means start one.",
+    ),
+    Setting("CONVERTER_PYTHON", "", "Interpreter that has `uno`; empty means this one."),
+    Setting("CONVERTER_TIMEOUT", 60, "Seconds before a conversion counts as hung."),
+    Setting("CONVERTER_START_TIMEOUT", 90, "Seconds LibreOffice may take to start."),
+    Setting("HOST", "127.0.0.1", "Address `hetong serve` listens on."),
+    Setting("PORT", 8000, "Port `hetong serve` listens on."),
+    Setting("THREADS", 8, "Worker threads of the WSGI server."),
+    Setting("MAX_CONTENT_LENGTH", 20 * 1024 * 1024, "Largest accepted request body, bytes."),
+)
+
+DEFAULTS = {s.name: s.default for s in SETTINGS}
+
+
+def _coerce(name: str, raw: str) -> Any:
+    default = DEFAULTS[name]
+    if isinstance(default, bool):
+        return raw.lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, list):
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    return raw
+
+
+def load(overrides: dict[str, Any] | None = None, *, environ=os.environ) -> dict[str, Any]:
+    """Resolve every setting; unknown names in a file or mapping are an error."""
+    values = dict(DEFAULTS)
+    config_file = environ.get("HETONG_CONFIG")
+    if config_file:
+        with open(config_file, "rb") as fh:
+            from_file = {k.upper(): v for k, v in tomllib.load(fh).items()}
+        _reject_unknown(from_file, f"config file {config_file}")
+        values.update(from_file)
+    for name in DEFAULTS:
+        raw = environ.get(f"HETONG_{name}")
+        if raw is not None:
+            values[name] = _coerce(name, raw)
+    extra = {k: v for k, v in (overrides or {}).items() if k.isupper()}
+    values.update(extra)
+    values["DATA_DIR"] = str(Path(values["DATA_DIR"]).expanduser().resolve())
+    return values
+
+
+def _reject_unknown(mapping: dict[str, Any], origin: str) -> None:
+    unknown = sorted(set(mapping) - set(DEFAULTS))
+    if unknown:
+        raise ValueError(f"unknown setting(s) in {origin}: {', '.join(unknown)}")
+
+
+def settings_table() -> str:
+    """The settings as a Markdown table (kept in sync with the README by a test)."""
+    rows = ["| Setting | Default | Meaning |", "|---|---|---|"]
+    for s in SETTINGS:
+        default = ",".join(s.default) if isinstance(s.default, list) else s.default
+        rows.append(f"| `HETONG_{s.name}` | `{default}` | {s.help} |")
+    return "\n".join(rows)
+
+
+__all__ = ["DEFAULTS", "SETTINGS", "Setting", "load", "settings_table"]

@@ -1,0 +1,19 @@
+"""Rendering errors, independent of HTTP."""
+
+from __future__ import annotations
+
+
+class RenderError(Exception):
+    """A template could not be filled or converted."""
+
+
+class TemplateProblem(RenderError):
+    """The template itself is broken or asks for data it does not get."""
+
+
+class ConverterUnavailable(RenderError):
+    """LibreOffice could not be started, crashed, or hung: retry later (503)."""
+
+
+class FontMissing(RenderError):
+    """The CJK font the template asks for is not installed: refusing to substitute."""

@@ -1,0 +1,140 @@
+"""The sales contract (销售合同): what its template is given, built from contract data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import Schema, fields
+
+from archive.money import figures, quantize, upper
+
+TEMPLATE = "sales_contract"
+TITLE = "销售合同"
+FREIGHT_PAYER = {"seller": "供方", "buyer": "需方"}
+
+
+def chinese_date(value: dt.date | str) -> str:
+    day = dt.date.fromisoformat(value) if isinstance(value, str) else value
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def quantity_text(value: Decimal) -> str:
+    return format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
+
+
+def line_amount(quantity: Decimal, unit_price: Decimal) -> Decimal:
+    return quantize(Decimal(quantity) * Decimal(unit_price))
+
+
+def total_of(items: list[dict[str, Any]]) -> Decimal:
+    return quantize(sum((line_amount(i["quantity"], i["unit_price"]) for i in items), Decimal(0)))
+
+
+def _party(party: dict[str, Any]) -> dict[str, str]:
+    keys = ("name", "address", "representative", "phone", "bank", "account", "tax_id")
+    return {k: party.get(k) or "" for k in keys}
+
+
+def context(contract_no: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Template context from validated contract data (Decimals, dates)."""
+    items = [
+        {
+            "no": n,
+            "name": item["name"],
+            "spec": item.get("spec") or "",
+            "unit": item["unit"],
+            "quantity": quantity_text(item["quantity"]),
+            "unit_price": figures(item["unit_price"]),
+            "amount": figures(line_amount(item["quantity"], item["unit_price"])),
+        }
+        for n, item in enumerate(data["items"], start=1)
+    ]
+    total = total_of(data["items"])
+    return {
+        "contract_no": contract_no,
+        "signed_on": chinese_date(data["signed_on"]),
+        "signed_at": data["signed_at"],
+        "region": data["region"],
+        "seller": _party(data["seller"]),
+        "buyer": _party(data["buyer"]),
+        "items": items,
+        "total": figures(total),
+        "total_upper": upper(total),
+        "quality_standard": data["quality_standard"],
+        "transport": {
+            "method": data["transport"]["method"],
+            "freight_payer": FREIGHT_PAYER[data["transport"]["freight_paid_by"]],
+        },
+        "delivery": {
+            "deadline": chinese_date(data["delivery"]["deadline"]),
+            "place": data["delivery"]["place"],
+            "acceptance": data["delivery"]["acceptance"],
+        },
+        "payment": {
+            "method": data["payment"]["method"],
+            "terms": data["payment"]["terms"],
+            "due_on": chinese_date(data["payment"]["due_on"]),
+        },
+        "liability_exemptions": data["liability_exemptions"],
+        "breach_liability": data["breach_liability"],
+        "dispute_resolution": data["dispute_resolution"],
+        "extra_clauses": list(data.get("extra_clauses") or []),
+        "salesperson": data.get("salesperson") or "",
+    }
+
+
+def properties(contract_no: str, data: dict[str, Any]) -> dict[str, str]:
+    """Document metadata, shared by the .docx and (through LibreOffice and pypdf) the PDF."""
+    return {
+        "title": f"{TITLE} {contract_no}",
+        "subject": f"{data['seller']['name']} 与 {data['buyer']['name']} 的{TITLE}",
+        "keywords": f"{TITLE}, {contract_no}, {data['region']}, {data['buyer']['name']}",
+        "identifier": contract_no,
+        "author": "hetong",
+        "language": "zh-CN",
+    }
+
+
+class PartyContext(Schema):
+    name = fields.String()
+    address = fields.String()
+    representative = fields.String()
+    phone = fields.String()
+    bank = fields.String()
+    account = fields.String()
+    tax_id = fields.String()
+
+
+class ItemContext(Schema):
+    no = fields.Integer()
+    name = fields.String()
+    spec = fields.String()
+    unit = fields.String()
+    quantity = fields.String()
+    unit_price = fields.String()
+    amount = fields.String()
+
+
+class SalesContractContext(Schema):
+    """What the sales-contract template may use; checked by ``hetong templates check``."""
+
+    contract_no = fields.String()
+    signed_on = fields.String()
+    signed_at = fields.String()
+    region = fields.String()
+    seller = fields.Nested(PartyContext)
+    buyer = fields.Nested(PartyContext)
+    items = fields.List(fields.Nested(ItemContext))
+    total = fields.String()
+    total_upper = fields.String()
+    quality_standard = fields.String()
+    transport = fields.Dict()
+    delivery = fields.Dict()
+    payment = fields.Dict()
+    liability_exemptions = fields.String()
+    breach_liability = fields.String()
+    dispute_resolution = fields.String()
+    extra_clauses = fields.List(fields.String())
+    salesperson = fields.String()

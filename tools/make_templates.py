@@ -1,0 +1,189 @@
+"""Regenerate the bundled Word templates under templates/.
+
+The templates are committed as .docx so a person can open and edit them in Word;
+this script is how they were made, and rebuilding them is reproducible:
+
+    .venv/bin/python tools/make_templates.py
+
+Every run sets one CJK font for all scripts and tags East-Asian text zh-CN, so
+LibreOffice picks Simplified-Chinese glyph forms (see TOOLCHAIN-NOTES).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from docx import Document
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
+
+FONT = "Noto Serif CJK SC"
+OUT = Path(__file__).resolve().parent.parent / "templates"
+
+
+def _set_fonts(rpr) -> None:
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    for attr in list(fonts.attrib):
+        if attr.lower().endswith("theme"):
+            del fonts.attrib[attr]
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        fonts.set(qn(attr), FONT)
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        rpr.append(lang)
+    lang.set(qn("w:val"), "zh-CN")
+    lang.set(qn("w:eastAsia"), "zh-CN")
+
+
+def new_document(title: str):
+    doc = Document()
+    styles = doc.styles.element
+    defaults = styles.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    _set_fonts(defaults)
+    for rpr in styles.iter(qn("w:rPr")):
+        _set_fonts(rpr)
+    normal = doc.styles["Normal"]
+    normal.font.size = Pt(10.5)
+    normal.paragraph_format.space_after = Pt(3)
+    normal.paragraph_format.line_spacing = 1.25
+    section = doc.sections[0]
+    section.page_height, section.page_width = Cm(29.7), Cm(21.0)
+    section.left_margin = section.right_margin = Cm(2.2)
+    section.top_margin = section.bottom_margin = Cm(2.0)
+    props = doc.core_properties
+    props.title, props.author, props.language = title, "hetong", "zh-CN"
+    props.comments = props.subject = props.keywords = ""
+    return doc
+
+
+def heading(doc, text: str, size: int = 20) -> None:
+    p = doc.add_paragraph()
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = p.add_run(text)
+    run.bold = True
+    run.font.size = Pt(size)
+
+
+def clause(doc, label: str, text: str) -> None:
+    p = doc.add_paragraph()
+    p.add_run(label).bold = True
+    p.add_run(text)
+
+
+def table(doc, header: list[str], widths: list[float]):
+    t = doc.add_table(rows=1, cols=len(header))
+    t.style = "Table Grid"
+    t.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, text, width in zip(t.rows[0].cells, header, widths, strict=True):
+        cell.width = Cm(width)
+        cell.paragraphs[0].add_run(text).bold = True
+    return t
+
+
+def row(t, texts: list[str]) -> None:
+    cells = t.add_row().cells
+    for cell, text in zip(cells, texts, strict=False):
+        cell.text = text
+
+
+def footer(doc, text: str) -> None:
+    p = doc.sections[0].footer.paragraphs[0]
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    p.add_run(text).font.size = Pt(9)
+
+
+def sales_contract() -> None:
+    doc = new_document("销售合同")
+    heading(doc, "销 售 合 同")
+    doc.add_paragraph("合同编号：{{ contract_no }}")
+    doc.add_paragraph("签订日期：{{ signed_on }}　　签订地点：{{ signed_at }}")
+    doc.add_paragraph("供方（卖方）：{{ seller.name }}")
+    doc.add_paragraph("需方（买方）：{{ buyer.name }}")
+    doc.add_paragraph(
+        "根据《中华人民共和国民法典》及有关法律法规的规定，供需双方本着平等互利、协商一致的原则，"
+        "签订本合同，共同遵守。"
+    )
+    clause(doc, "一、产品名称、规格型号、数量、价格", "")
+    t = table(
+        doc,
+        ["序号", "产品名称", "规格型号", "单位", "数量", "单价（元）", "金额（元）"],
+        [1.2, 3.6, 2.6, 1.2, 1.8, 2.8, 3.2],
+    )
+    row(t, ["{%tr for item in items %}"])
+    row(
+        t,
+        [
+            "{{ item.no }}",
+            "{{ item.name }}",
+            "{{ item.spec }}",
+            "{{ item.unit }}",
+            "{{ item.quantity }}",
+            "{{ item.unit_price }}",
+            "{{ item.amount }}",
+        ],
+    )
+    row(t, ["{%tr endfor %}"])
+    total = t.add_row().cells
+    merged = total[0].merge(total[5])
+    merged.text = "合计人民币（大写）：{{ total_upper }}"
+    total[6].text = "¥{{ total }}"
+    clause(doc, "二、质量标准：", "{{ quality_standard }}")
+    clause(
+        doc,
+        "三、运输方式及运费承担：",
+        "运输方式：{{ transport.method }}；运费由{{ transport.freight_payer }}承担。",
+    )
+    clause(
+        doc,
+        "四、交货期限、地点及验收方法：",
+        "供方应于{{ delivery.deadline }}前交货；交货地点：{{ delivery.place }}；"
+        "验收方法：{{ delivery.acceptance }}",
+    )
+    clause(
+        doc,
+        "五、结算方式及期限：",
+        "付款方式：{{ payment.method }}；付款约定：{{ payment.terms }}；"
+        "需方最迟于{{ payment.due_on }}前付清全部货款。",
+    )
+    clause(doc, "六、免责条款：", "{{ liability_exemptions }}")
+    clause(doc, "七、违约责任：", "{{ breach_liability }}")
+    clause(doc, "八、争议解决：", "{{ dispute_resolution }}")
+    clause(doc, "九、其他约定（可选择条款）：", "{% if not extra_clauses %}无。{% endif %}")
+    doc.add_paragraph("{%p for text in extra_clauses %}")
+    doc.add_paragraph("{{ loop.index }}. {{ text }}")
+    doc.add_paragraph("{%p endfor %}")
+    clause(doc, "十、合同生效：", "本合同自双方签字盖章之日起生效。")
+    doc.add_paragraph("")
+    sig = table(doc, ["供方（盖章）", "需方（盖章）"], [8.2, 8.2])
+    for label, key in [
+        ("单位名称", "name"),
+        ("地址", "address"),
+        ("法定代表人/委托代理人", "representative"),
+        ("电话", "phone"),
+        ("开户银行", "bank"),
+        ("账号", "account"),
+        ("税号", "tax_id"),
+    ]:
+        row(sig, [f"{label}：{{{{ seller.{key} }}}}", f"{label}：{{{{ buyer.{key} }}}}"])
+    row(
+        sig,
+        [
+            "签字：　　　　　　　　日期：　　年　　月　　日",
+            "签字：　　　　　　　　日期：　　年　　月　　日",
+        ],
+    )
+    doc.add_paragraph("业务员：{{ salesperson }}")
+    footer(doc, "合同编号：{{ contract_no }}")
+    doc.save(OUT / "sales_contract.docx")
+
+
+if __name__ == "__main__":
+    sales_contract()
+    print(f"wrote {OUT / 'sales_contract.docx'}")
