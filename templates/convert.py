@@ -140,13 +140,14 @@ class Converter:
         self.stop()
         raise ConverterUnavailable(f"LibreOffice 转换服务未在规定时间内就绪：{last_error}")
 
-    def stop(self) -> None:
+    def stop(self, *, force: bool = False) -> None:
+        """End the listener and its LibreOffice; ``force`` for a hung one (SIGKILL at once)."""
         with self._lock:
             process, self._process, self._info = self._process, None, None
             if process is None or process.poll() is not None:
                 return
             try:
-                os.killpg(process.pid, signal.SIGTERM)
+                os.killpg(process.pid, signal.SIGKILL if force else signal.SIGTERM)
                 process.wait(timeout=10)
             except (ProcessLookupError, subprocess.TimeoutExpired):
                 with contextlib.suppress(ProcessLookupError):
@@ -182,19 +183,19 @@ class Converter:
                     )
                 except TimeoutError as exc:
                     log.error("LibreOffice conversion hung; killing the listener")
-                    self.stop()
+                    self.stop(force=True)
                     raise ConverterUnavailable(
                         "PDF 转换超时，转换服务已重启，请稍后重试。"
                     ) from exc
                 except (OSError, http.client.HTTPException) as exc:
                     # The listener died (or was killed) since its last use: start afresh once.
                     log.warning("LibreOffice listener unreachable (%s), attempt %d", exc, attempt)
-                    self.stop()
+                    self.stop(force=True)
                     if attempt == 2 or not self.managed:
                         raise ConverterUnavailable(f"PDF 转换服务不可用：{exc}") from exc
                     continue
                 except xmlrpc.client.Fault as exc:
-                    self.stop()
+                    self.stop(force=True)
                     raise ConverterUnavailable(f"LibreOffice 转换失败：{exc.faultString}") from exc
                 data = result.data if isinstance(result, xmlrpc.client.Binary) else result
                 if not data.startswith(b"%PDF"):

@@ -138,3 +138,22 @@ class SalesContractContext(Schema):
     dispute_resolution = fields.String()
     extra_clauses = fields.List(fields.String())
     salesperson = fields.String()
+
+
+# A complete example, used by ``hetong templates check`` for a trial rendering.
+SAMPLE: dict[str, Any] = {
+    "region": "华东",
+    "signed_on": "2026-11-20",
+    "signed_at": "上海市浦东新区",
+    "seller": {"name": "示例供方有限公司", "address": "上海市浦东新区示例路1号"},
+    "buyer": {"name": "示例需方有限公司", "address": "浙江省杭州市示例路2号"},
+    "items": [{"name": "示例产品", "spec": "X-1", "unit": "台", "quantity": "1",
+               "unit_price": "100.00"}],
+    "quality_standard": "符合国家标准",
+    "transport": {"method": "公路运输", "freight_paid_by": "buyer"},
+    "delivery": {"deadline": "2026-12-31", "place": "需方仓库", "acceptance": "到货验收"},
+    "payment": {"method": "银行转账", "terms": "验收后付款", "due_on": "2027-01-31"},
+    "liability_exemptions": "不可抗力免责。",
+    "breach_liability": "按约定承担违约责任。",
+    "dispute_resolution": "协商解决。",
+}  # fmt: skip

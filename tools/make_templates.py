@@ -51,8 +51,8 @@ def new_document(title: str):
         _set_fonts(rpr)
     normal = doc.styles["Normal"]
     normal.font.size = Pt(10.5)
-    normal.paragraph_format.space_after = Pt(3)
-    normal.paragraph_format.line_spacing = 1.25
+    normal.paragraph_format.space_after = Pt(2)
+    normal.paragraph_format.line_spacing = 1.15
     section = doc.sections[0]
     section.page_height, section.page_width = Cm(29.7), Cm(21.0)
     section.left_margin = section.right_margin = Cm(2.2)
@@ -81,10 +81,24 @@ def table(doc, header: list[str], widths: list[float]):
     t = doc.add_table(rows=1, cols=len(header))
     t.style = "Table Grid"
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, text, width in zip(t.rows[0].cells, header, widths, strict=True):
-        cell.width = Cm(width)
+    t.autofit = False
+    t.widths = widths
+    for cell, text in zip(t.rows[0].cells, header, strict=True):
         cell.paragraphs[0].add_run(text).bold = True
     return t
+
+
+def fix_widths(t, *, right: tuple[int, ...] = ()) -> None:
+    """Word and LibreOffice read a column's width from every cell: set them all."""
+    for i, column in enumerate(t.columns):
+        column.width = Cm(t.widths[i])
+    for r in t.rows:
+        for i, cell in enumerate(r.cells):
+            if cell._tc.grid_span == 1 and i < len(t.widths):
+                cell.width = Cm(t.widths[i])
+            if i in right and r._index > 0:
+                for p in cell.paragraphs:
+                    p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
 
 
 def row(t, texts: list[str]) -> None:
@@ -134,6 +148,7 @@ def sales_contract() -> None:
     merged = total[0].merge(total[5])
     merged.text = "合计人民币（大写）：{{ total_upper }}"
     total[6].text = "¥{{ total }}"
+    fix_widths(t, right=(4, 5, 6))
     clause(doc, "二、质量标准：", "{{ quality_standard }}")
     clause(
         doc,
@@ -160,7 +175,6 @@ def sales_contract() -> None:
     doc.add_paragraph("{{ loop.index }}. {{ text }}")
     doc.add_paragraph("{%p endfor %}")
     clause(doc, "十、合同生效：", "本合同自双方签字盖章之日起生效。")
-    doc.add_paragraph("")
     sig = table(doc, ["供方（盖章）", "需方（盖章）"], [8.2, 8.2])
     for label, key in [
         ("单位名称", "name"),
@@ -172,13 +186,14 @@ def sales_contract() -> None:
         ("税号", "tax_id"),
     ]:
         row(sig, [f"{label}：{{{{ seller.{key} }}}}", f"{label}：{{{{ buyer.{key} }}}}"])
-    row(
-        sig,
-        [
-            "签字：　　　　　　　　日期：　　年　　月　　日",
-            "签字：　　　　　　　　日期：　　年　　月　　日",
-        ],
-    )
+    row(sig, ["签字：", "签字："])
+    row(sig, ["日期：　　　　年　　月　　日", "日期：　　　　年　　月　　日"])
+    fix_widths(sig)
+    for r in sig.rows:  # keep the signature block on one page
+        r._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+        for cell in r.cells:
+            for p in cell.paragraphs:
+                p.paragraph_format.keep_with_next = True
     doc.add_paragraph("业务员：{{ salesperson }}")
     footer(doc, "合同编号：{{ contract_no }}")
     doc.save(OUT / "sales_contract.docx")

@@ -1,0 +1,27 @@
+"""``GET /healthz``: is the catalogue reachable, is the converter warm. No login needed."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from sqlalchemy import text
+
+from service.app import archive
+
+blp = Blueprint("health", __name__)
+
+
+@blp.get("/healthz")
+def healthz():
+    arc = archive()
+    try:
+        with arc.catalogue.reading() as session:
+            session.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception as exc:  # a health check reports, it does not raise
+        database = f"error: {exc}"
+    body = {
+        "status": "ok" if database == "ok" else "degraded",
+        "database": database,
+        "converter": "running" if arc.converter.running else "idle (starts on demand)",
+    }
+    return body, 200 if database == "ok" else 503

@@ -1,0 +1,78 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+from flask_smorest import Api
+
+from archive.core import Archive
+from service import config as settings
+from service.errors import register_error_handlers
+from templates.convert import Converter
+from templates.render import Renderer
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app for one data root; migrations run and leftovers heal here."""
+    values = settings.load(config)
+    app = Flask(__name__)
+    app.config.update(values)
+    app.config.update(
+        API_TITLE="hetong 合同管理 API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=API_PREFIX,
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL=f"{API_PREFIX}/docs/assets/",
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False
+    app.extensions["hetong.archive"] = _archive(values).open()
+
+    api = Api(app)
+    api.spec.components.security_scheme(
+        "bearer", {"type": "http", "scheme": "bearer", "description": "hetong users add 打印的令牌"}
+    )
+    from service.api import contracts, docs, health
+
+    app.register_blueprint(docs.assets)
+    app.register_blueprint(health.blp)
+    api.register_blueprint(contracts.blp, url_prefix=f"{API_PREFIX}/contracts")
+    register_error_handlers(app)
+    return app
+
+
+def _archive(values: dict[str, Any]) -> Archive:
+    data_dir = Path(values["DATA_DIR"])
+    if values["CONVERTER_URL"]:
+        converter = Converter(url=values["CONVERTER_URL"], timeout=values["CONVERTER_TIMEOUT"])
+    else:
+        converter = Converter(
+            profile_dir=data_dir / "run" / "libreoffice-profile",
+            log_file=data_dir / "run" / "unoserver.log",
+            python=values["CONVERTER_PYTHON"],
+            timeout=values["CONVERTER_TIMEOUT"],
+            start_timeout=values["CONVERTER_START_TIMEOUT"],
+        )
+    return Archive(
+        data_dir=data_dir,
+        database_url=values["DATABASE_URL"],
+        renderer=Renderer(values["TEMPLATE_DIR"] or None),
+        converter=converter,
+        number_pattern=values["CONTRACT_NUMBER_PATTERN"],
+        regions=values["REGIONS"],
+    )
+
+
+def archive() -> Archive:
+    """The archive of the current app."""
+    return current_app.extensions["hetong.archive"]

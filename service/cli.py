@@ -1,0 +1,235 @@
+"""The ``hetong`` command line. Thin: it translates domain errors to exit codes.
+
+Exit codes: 0 ok, 1 unexpected failure, 2 invalid input, 3 not found,
+4 refused (state or role), 5 rendering unavailable (LibreOffice / fonts).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import sys
+from functools import wraps
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from archive import contracts, users
+from archive.audit import Actor
+from archive.errors import Conflict, Forbidden, InvalidData, NotFound
+from service import config as settings
+from templates.errors import ConverterUnavailable, FontMissing, RenderError
+
+EXIT_INVALID, EXIT_NOT_FOUND, EXIT_REFUSED, EXIT_UNAVAILABLE = 2, 3, 4, 5
+
+
+class Context:
+    def __init__(self, data_dir: str | None, acting_as: str | None) -> None:
+        self.overrides = {"DATA_DIR": data_dir} if data_dir else {}
+        self.acting_as = acting_as
+        self._app: Flask | None = None
+
+    @property
+    def app(self) -> Flask:
+        if self._app is None:
+            from service.app import create_app
+
+            self._app = create_app(self.overrides)
+        return self._app
+
+    @property
+    def archive(self):
+        return self.app.extensions["hetong.archive"]
+
+    def actor(self) -> Actor:
+        """Act as a catalogue user (``--as``), or as the local operator with full rights."""
+        if self.acting_as:
+            found = [
+                u for u in users.list_users(self.archive.catalogue) if u.name == self.acting_as
+            ]
+            if not found:
+                fail(f"用户 {self.acting_as} 不存在（先运行 hetong users add）。", EXIT_NOT_FOUND)
+            return Actor(found[0].name, found[0].role, client="cli")
+        return Actor(f"cli:{getpass.getuser()}", "admin", client="cli")
+
+
+def fail(message: str, code: int) -> None:
+    click.echo(f"错误：{message}", err=True)
+    sys.exit(code)
+
+
+def domain_errors(func):
+    """Turn domain exceptions into a message on stderr and a distinct exit code."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except InvalidData as exc:
+            click.echo(f"错误：{exc.message}", err=True)
+            for path, messages in exc.errors.items():
+                click.echo(f"  {path}: {' '.join(messages)}", err=True)
+            sys.exit(EXIT_INVALID)
+        except NotFound as exc:
+            fail(exc.message, EXIT_NOT_FOUND)
+        except (Conflict, Forbidden) as exc:
+            fail(exc.message, EXIT_REFUSED)
+        except (ConverterUnavailable, FontMissing) as exc:
+            fail(f"文档生成暂不可用：{exc}", EXIT_UNAVAILABLE)
+        except RenderError as exc:
+            fail(f"文档生成失败：{exc}", 1)
+
+    return wrapper
+
+
+@click.group()
+@click.option("--data-dir", envvar="HETONG_DATA_DIR", help="数据目录（默认 ./var）。")
+@click.option("--as", "acting_as", metavar="USER", help="以该用户的身份和角色操作（记入审计）。")
+@click.option("-v", "--verbose", is_flag=True, help="输出运行日志。")
+@click.pass_context
+def main(ctx: click.Context, data_dir: str | None, acting_as: str | None, verbose: bool) -> None:
+    """hetong 合同：销售合同的生成、归档与检索。"""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+    ctx.obj = Context(data_dir, acting_as)
+
+
+@main.command()
+@click.option("--host", help="监听地址（默认 HETONG_HOST 或 127.0.0.1）。")
+@click.option("--port", type=int, help="端口（默认 HETONG_PORT 或 8000）。")
+@click.pass_obj
+def serve(obj: Context, host: str | None, port: int | None) -> None:
+    """启动 Web 服务（waitress，生产级 WSGI 服务器）。"""
+    from service.serve import run
+
+    run(obj.app, host=host or obj.app.config["HOST"], port=port or obj.app.config["PORT"])
+
+
+@main.group("users")
+def users_group() -> None:
+    """用户与令牌。"""
+
+
+@users_group.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(users.ROLES), help="角色。")
+@click.pass_obj
+@domain_errors
+def users_add(obj: Context, name: str, role: str) -> None:
+    """创建用户并打印其 API 令牌（最后一行，仅显示一次）。"""
+    user, token = users.add_user(obj.archive.catalogue, name, role)
+    click.echo(f"已创建用户 {user.name}（角色：{user.role}）。API 令牌（请妥善保存，仅显示一次）：")
+    click.echo(token)
+
+
+@users_group.command("list")
+@click.pass_obj
+def users_list(obj: Context) -> None:
+    """列出用户。"""
+    for user in users.list_users(obj.archive.catalogue):
+        click.echo(f"{user.name}\t{user.role}\t{user.created_at:%Y-%m-%d}")
+
+
+@main.group("contracts")
+def contracts_group() -> None:
+    """销售合同。"""
+
+
+@contracts_group.command("create")
+@click.argument("file", type=click.File("rb"))
+@click.pass_obj
+@domain_errors
+def contracts_create(obj: Context, file) -> None:
+    """从 JSON 文件创建合同：校验、编号、生成 Word 与 PDF、归档；打印合同编号。"""
+    try:
+        payload = json.loads(file.read().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidData({"_file": [f"不是有效的 UTF-8 JSON：{exc}"]}) from exc
+    contract = contracts.create(obj.archive, payload, obj.actor())
+    click.echo(contract.contract_no)
+
+
+@contracts_group.command("show")
+@click.argument("contract_no")
+@click.pass_obj
+@domain_errors
+def contracts_show(obj: Context, contract_no: str) -> None:
+    """以 JSON 显示合同。"""
+    contract = contracts.get(obj.archive, contract_no)
+    body = contracts.summary(contract)
+    body["documents"] = [
+        {"kind": d.kind, "number": d.number, "format": d.format, "sha256": d.sha256,
+         "filename": d.filename} for d in contract.documents
+    ]  # fmt: skip
+    click.echo(json.dumps(body, ensure_ascii=False, indent=2))
+
+
+@contracts_group.command("status")
+@click.argument("contract_no")
+@click.argument("status", type=click.Choice(contracts.STATUSES[1:]))
+@click.option("--note", help="备注（记入审计）。")
+@click.pass_obj
+@domain_errors
+def contracts_status(obj: Context, contract_no: str, status: str, note: str | None) -> None:
+    """变更合同状态（生效须以销售经理身份：--as 经理用户名）。"""
+    contract = contracts.change_status(obj.archive, contract_no, status, obj.actor(), note=note)
+    click.echo(f"{contract.contract_no}\t{contract.status}")
+
+
+@contracts_group.command("export")
+@click.argument("contract_no")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "docx"]), default="pdf")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+@domain_errors
+def contracts_export(obj: Context, contract_no: str, fmt: str, output: Path | None) -> None:
+    """把合同文件写到本地（记入审计）。"""
+    from archive import audit
+
+    contract = contracts.get(obj.archive, contract_no)
+    doc = next((d for d in contract.documents if d.format == fmt), None)
+    if doc is None:
+        raise NotFound(f"合同 {contract_no} 没有 {fmt} 文件。")
+    target = output or Path(doc.filename)
+    target.write_bytes(obj.archive.storage.get(doc.sha256))
+    with obj.archive.catalogue.writing() as session:
+        audit.record(session, obj.actor(), "document.download", contract_no,
+                     document_id=doc.id, format=fmt, sha256=doc.sha256)  # fmt: skip
+    click.echo(str(target))
+
+
+@main.group("templates")
+def templates_group() -> None:
+    """Word 模板。"""
+
+
+@templates_group.command("check")
+@click.pass_obj
+def templates_check(obj: Context) -> None:
+    """检查每个模板使用的变量与其上下文结构一致，并试渲染一次。"""
+    from templates.check import check_all
+
+    problems = check_all(obj.archive.renderer)
+    for name, issues in problems.items():
+        if issues:
+            click.echo(f"✗ {name}")
+            for issue in issues:
+                click.echo(f"    {issue}")
+        else:
+            click.echo(f"✓ {name}")
+    if any(problems.values()):
+        sys.exit(1)
+
+
+@main.command("settings")
+def show_settings() -> None:
+    """显示全部设置及其当前取值。"""
+    values = settings.load()
+    for s in settings.SETTINGS:
+        click.echo(f"HETONG_{s.name}={values[s.name]}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""Serving with waitress (a production WSGI server), warming LibreOffice meanwhile."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask
+from waitress import serve
+
+log = logging.getLogger(__name__)
+
+
+def run(app: Flask, *, host: str, port: int) -> None:
+    archive = app.extensions["hetong.archive"]
+
+    def warm() -> None:
+        # The first contract should not wait for LibreOffice to start.
+        try:
+            archive.converter.start()
+            log.info("LibreOffice listener ready")
+        except Exception as exc:  # reported again, as a 503, on the first request
+            log.warning("LibreOffice listener not ready: %s", exc)
+
+    threading.Thread(target=warm, name="converter-warmup", daemon=True).start()
+    logging.getLogger("waitress").setLevel(logging.INFO)
+    print(
+        f"hetong 正在 http://{host}:{port}/ 提供服务（API: /api/v1，文档: /api/v1/docs）",
+        flush=True,
+    )
+    try:
+        serve(app, host=host, port=port, threads=app.config["THREADS"], ident="hetong")
+    finally:
+        archive.close()
