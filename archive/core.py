@@ -58,5 +58,5 @@ class Archive:
             return self.storage.collect_orphans(referenced)
 
     def close(self) -> None:
-        self.converter.stop()
+        self.converter.close()
         self.catalogue.dispose()

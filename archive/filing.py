@@ -51,8 +51,9 @@ def render(
     archive: Archive, template: str, context: dict[str, Any], properties: dict[str, str]
 ) -> Rendition:
     """Fill ``template`` and convert it to a finished PDF/A with an embedded CJK font."""
-    for family in archive.renderer.east_asian_fonts(template):
-        pdfs.require_font_installed(family)
+    for families in archive.renderer.fonts(template).values():
+        for family in families:
+            pdfs.require_font_installed(family)
     word = archive.renderer.render(template, context, properties=properties)
     raw = archive.converter.to_pdf(word.data)
     pdfs.require_cjk_font(raw)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 
 from flask import Flask
@@ -22,6 +23,11 @@ def run(app: Flask, *, host: str, port: int) -> None:
         except Exception as exc:  # reported again, as a 503, on the first request
             log.warning("LibreOffice listener not ready: %s", exc)
 
+    def terminate(signum, _frame) -> None:
+        # SIGTERM (systemd, kill) ends the process through `finally`, which stops LibreOffice.
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
     threading.Thread(target=warm, name="converter-warmup", daemon=True).start()
     logging.getLogger("waitress").setLevel(logging.INFO)
     print(

@@ -50,10 +50,11 @@ def check(renderer: Renderer, name: str) -> list[str]:
         renderer.render(name, spec.sample_context(), properties={"title": name})
     except RenderError as exc:
         problems.append(f"试渲染失败：{exc}")
-    fonts = renderer.east_asian_fonts(name)
-    if not fonts:
+    fonts = renderer.fonts(name)
+    if not fonts.get("eastAsia"):
         problems.append("模板未设置中文（East Asian）字体")
-    problems += [f"中文字体未安装：{f}" for f in sorted(fonts) if not pdf.font_installed(f)]
+    named = set().union(*fonts.values()) if fonts else set()
+    problems += [f"字体未安装（将被替换）：{f}" for f in sorted(named) if not pdf.font_installed(f)]
     return problems
 
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
 import http.client
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import xmlrpc.client
@@ -34,6 +37,19 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _kill_stale(pid_file: Path, profile: Path) -> None:
+    """Kill a listener on ``profile`` whose owner died without stopping it."""
+    try:
+        pid = int(pid_file.read_text())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode("utf-8", "replace")
+    except (OSError, ValueError):
+        return
+    if "unoserver" in cmdline and str(profile.resolve()) in cmdline:
+        log.warning("killing LibreOffice listener %d left behind by a process that died", pid)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
 
 
 class _TimeoutTransport(xmlrpc.client.Transport):
@@ -67,8 +83,12 @@ class Converter:
         self._process: subprocess.Popen | None = None
         self._url = self.external_url
         self._info: dict | None = None
-        self._lock = threading.RLock()
-        atexit.register(self.stop)
+        self._lock = threading.RLock()  # one start or conversion at a time
+        self._state_lock = threading.Lock()  # guards _process / _info swaps
+        self._closed = False
+        self._profile_lock: int | None = None
+        self._temp_profile: Path | None = None
+        atexit.register(self.close)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -80,25 +100,59 @@ class Converter:
     def running(self) -> bool:
         if not self.managed:
             return True
-        return self._process is not None and self._process.poll() is None
+        process = self._process
+        return process is not None and process.poll() is None
 
     @property
     def pid(self) -> int | None:
-        return self._process.pid if self._process else None
+        process = self._process
+        return process.pid if process else None
 
     def start(self) -> None:
         """Start the listener if it is not running; return once it answers."""
         with self._lock:
+            if self._closed:
+                raise ConverterUnavailable("转换服务已关闭")
             if self.running and self._info is not None:
                 return
             if self.managed:
                 self._spawn()
             self._info = self._wait_ready()
 
+    def _claim_profile(self) -> Path:
+        """The profile folder this process may use.
+
+        Two LibreOffice processes on one profile block each other. The first converter of
+        a data root locks its profile; if a listener left by a process that died still
+        runs on it, it is killed now. A second process on the same data root (say the CLI
+        while the service runs) gets a temporary profile of its own.
+        """
+        assert self.profile_dir is not None, "a managed converter needs a profile folder"
+        self.profile_dir.parent.mkdir(parents=True, exist_ok=True)
+        if self._profile_lock is None:
+            fd = os.open(self.profile_dir.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                if self._temp_profile is None:
+                    self._temp_profile = Path(
+                        tempfile.mkdtemp(prefix="libreoffice-profile-", dir=self.profile_dir.parent)
+                    )
+                return self._temp_profile
+            self._profile_lock = fd
+            _kill_stale(self._pid_file, self.profile_dir)
+        return self.profile_dir
+
+    @property
+    def _pid_file(self) -> Path:
+        assert self.profile_dir is not None
+        return self.profile_dir.with_suffix(".pid")
+
     def _spawn(self) -> None:
         self.stop()
-        assert self.profile_dir is not None, "a managed converter needs a profile folder"
-        self.profile_dir.mkdir(parents=True, exist_ok=True)
+        profile = self._claim_profile()
+        profile.mkdir(parents=True, exist_ok=True)
         port, uno_port = free_port(), free_port()
         while uno_port == port:
             uno_port = free_port()
@@ -106,14 +160,14 @@ class Converter:
             self.python, "-m", "unoserver.server",
             "--interface", "127.0.0.1", "--uno-interface", "127.0.0.1",
             "--port", str(port), "--uno-port", str(uno_port),
-            "--user-installation", str(self.profile_dir.resolve()),
+            "--user-installation", str(profile.resolve()),
             "--conversion-timeout", str(int(self.timeout)),
         ]  # fmt: skip
         log.info("starting LibreOffice listener on port %d", port)
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         try:
             # Its own session, so stop() can end LibreOffice together with unoserver.
-            self._process = subprocess.Popen(
+            process = subprocess.Popen(
                 cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )  # fmt: skip
@@ -122,6 +176,10 @@ class Converter:
         finally:
             if out is not subprocess.DEVNULL:
                 out.close()
+        with self._state_lock:
+            self._process = process
+        if profile == self.profile_dir:
+            self._pid_file.write_text(str(process.pid))
         self._url = f"http://127.0.0.1:{port}"
 
     def _wait_ready(self) -> dict:
@@ -133,7 +191,7 @@ class Converter:
                     "LibreOffice 转换服务启动失败（进程已退出）" + self._log_tail()
                 )
             try:
-                return self._proxy(timeout=5).info()
+                return self._proxy(timeout=2).info()
             except (OSError, http.client.HTTPException, xmlrpc.client.Error) as exc:
                 last_error = exc
                 time.sleep(0.25)
@@ -141,18 +199,38 @@ class Converter:
         raise ConverterUnavailable(f"LibreOffice 转换服务未在规定时间内就绪：{last_error}")
 
     def stop(self, *, force: bool = False) -> None:
-        """End the listener and its LibreOffice; ``force`` for a hung one (SIGKILL at once)."""
-        with self._lock:
+        """End the listener and its LibreOffice; ``force`` for a hung one (SIGKILL at once).
+
+        Does not wait for a conversion or a start in progress: those notice the listener
+        is gone and fail (or, unless closed, start a new one).
+        """
+        with self._state_lock:
             process, self._process, self._info = self._process, None, None
-            if process is None or process.poll() is not None:
-                return
-            try:
-                os.killpg(process.pid, signal.SIGKILL if force else signal.SIGTERM)
-                process.wait(timeout=10)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        if process is None:
+            return
+        if process.poll() is None and not force:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=3)
+        # LibreOffice's launcher (oosplash) can outlive a graceful stop: sweep the group.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=10)
+
+    def close(self) -> None:
+        """Stop the listener for good and give up the profile (at exit)."""
+        self._closed = True
+        self.stop()
+        with self._lock:
+            if self._profile_lock is not None:
+                self._pid_file.unlink(missing_ok=True)
+                os.close(self._profile_lock)
+                self._profile_lock = None
+            if self._temp_profile is not None:
+                shutil.rmtree(self._temp_profile, ignore_errors=True)
+                self._temp_profile = None
 
     def _log_tail(self) -> str:
         if not self.log_file or not self.log_file.exists():

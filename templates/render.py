@@ -29,7 +29,9 @@ from templates.errors import TemplateProblem
 log = logging.getLogger(__name__)
 
 RENDERER = f"docxtpl {version('docxtpl')}"
-_EAST_ASIAN_FONT = re.compile(r'<w:rFonts\b[^>]*\bw:eastAsia="([^"]+)"')
+_TEXT_PART = re.compile(r"word/(document|styles|header\d*|footer\d*)\.xml")
+_RUN_FONTS = re.compile(r"<w:rFonts\b([^>]*)>")
+_FONT_ATTR = re.compile(r'\bw:(ascii|hAnsi|eastAsia|cs)="([^"]+)"')
 
 
 def jinja_environment() -> SandboxedEnvironment:
@@ -95,12 +97,21 @@ class Renderer:
         doc.save(out)
         return Rendered(out.getvalue(), template)
 
-    def east_asian_fonts(self, name: str) -> set[str]:
-        """The East-Asian font families the template's styles and runs ask for."""
+    def fonts(self, name: str) -> dict[str, set[str]]:
+        """Font families the template's styles and runs name, by script slot.
+
+        ``{"eastAsia": {"Noto Serif CJK SC"}, "ascii": {...}, ...}``. Only the parts text
+        is set from (body, styles, headers, footers) count, not the font table, the theme,
+        or Word 2010's alternative styles part that LibreOffice ignores.
+        """
         with zipfile.ZipFile(io.BytesIO(self.template(name).data)) as z:
-            parts = [n for n in z.namelist() if n.startswith("word/") and n.endswith(".xml")]
+            parts = [n for n in z.namelist() if _TEXT_PART.fullmatch(n)]
             xml = "".join(z.read(n).decode("utf-8") for n in parts)
-        return set(_EAST_ASIAN_FONT.findall(xml))
+        found: dict[str, set[str]] = {}
+        for attrs in _RUN_FONTS.findall(xml):
+            for slot, family in _FONT_ATTR.findall(attrs):
+                found.setdefault(slot, set()).add(family)
+        return found
 
     def variables(self, name: str) -> set[str]:
         """Top-level names the template uses (for ``hetong templates check``)."""

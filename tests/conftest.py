@@ -26,7 +26,7 @@ def converter(tmp_path_factory) -> Iterator[Converter]:
     conv = Converter(profile_dir=root / "profile", log_file=root / "unoserver.log")
     conv.start()
     yield conv
-    conv.stop()
+    conv.close()
 
 
 @pytest.fixture
