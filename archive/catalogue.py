@@ -52,6 +52,7 @@ class Catalogue:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self._sqlite = url.startswith("sqlite")
         self.engine = make_engine(url)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(
@@ -59,12 +60,29 @@ class Catalogue:
         )
 
     def migrate(self) -> None:
-        """Bring the schema to the newest migration (idempotent)."""
+        """Bring the schema to the newest migration (idempotent).
+
+        On SQLite, altering a table means copying it, which foreign keys forbid while other
+        tables point at it: they are switched off for the migration (that can only be done
+        outside a transaction) and every reference is checked before they are back on.
+        """
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
-            cfg.attributes["connection"] = connection
-            command.upgrade(cfg, "head")
+        with self.engine.connect() as connection:
+            raw = connection.connection.driver_connection if self._sqlite else None
+            if raw is not None:
+                raw.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with connection.begin():
+                    cfg.attributes["connection"] = connection
+                    command.upgrade(cfg, "head")
+                    if raw is not None:
+                        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                        if broken:
+                            raise RuntimeError(f"migration left broken references: {broken}")
+            finally:
+                if raw is not None:
+                    raw.execute("PRAGMA foreign_keys=ON")
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

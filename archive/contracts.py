@@ -8,17 +8,17 @@ from decimal import Decimal
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
 
 from archive import audit
 from archive.audit import Actor
 from archive.core import Archive
-from archive.errors import Conflict, Forbidden, InvalidData, NotFound
+from archive.dossier import delivered, load
+from archive.errors import Conflict, Forbidden, InvalidData
 from archive.filing import Filing, input_digest, render
 from archive.models import Contract, utcnow
 from archive.money import upper
 from archive.numbering import next_number
+from archive.payments import payment_state
 from schemas import ContractSchema, flatten_errors
 from templates import sales_contract
 
@@ -61,8 +61,9 @@ def create(archive: Archive, payload: Any, actor: Actor) -> Contract:
         contract = Contract(
             contract_no=number, status="draft", region=data["region"],
             signed_on=data["signed_on"], seller_name=data["seller"]["name"],
-            buyer_name=data["buyer"]["name"], total=total, data=canonical,
-            input_sha256=digest, created_by=actor.name,
+            buyer_name=data["buyer"]["name"], total=total, original_total=total,
+            paid=Decimal(0), due_on=data["payment"]["due_on"], data=canonical,
+            terms=canonical, input_sha256=digest, created_by=actor.name,
         )  # fmt: skip
         filing.session.add(contract)
         filing.session.flush()
@@ -75,20 +76,10 @@ def create(archive: Archive, payload: Any, actor: Actor) -> Contract:
     return get(archive, number)
 
 
-def _load(session: Session, contract_no: str) -> Contract:
-    contract = session.scalar(
-        select(Contract)
-        .where(Contract.contract_no == contract_no)
-        .options(selectinload(Contract.documents))
-    )
-    if contract is None:
-        raise NotFound(f"合同 {contract_no} 不存在。")
-    return contract
-
-
 def get(archive: Archive, contract_no: str) -> Contract:
+    """The contract with its whole dossier loaded."""
     with archive.catalogue.reading() as session:
-        return _load(session, contract_no)
+        return load(session, contract_no)
 
 
 def change_status(archive: Archive, contract_no: str, status: str, actor: Actor,
@@ -97,7 +88,7 @@ def change_status(archive: Archive, contract_no: str, status: str, actor: Actor,
     if status not in STATUSES:
         raise InvalidData({"status": [f"必须是 {', '.join(STATUSES[1:])} 之一。"]})
     with archive.catalogue.writing() as session:
-        contract = _load(session, contract_no)
+        contract = load(session, contract_no)
         allowed = TRANSITIONS[contract.status]
         if status not in allowed:
             raise Conflict(
@@ -118,31 +109,66 @@ def change_status(archive: Archive, contract_no: str, status: str, actor: Actor,
     return get(archive, contract_no)
 
 
-def items_with_amounts(contract: Contract) -> list[dict[str, Any]]:
+def _with_amounts(terms: dict[str, Any], shipped: list[Decimal] | None = None) -> dict[str, Any]:
     items = []
-    for item in contract.data["items"]:
-        amount = sales_contract.line_amount(Decimal(item["quantity"]), Decimal(item["unit_price"]))
-        items.append({**item, "amount": f"{amount:.2f}"})
-    return items
+    for n, item in enumerate(terms["items"]):
+        quantity, price = Decimal(item["quantity"]), Decimal(item["unit_price"])
+        line = {**item, "amount": f"{sales_contract.line_amount(quantity, price):.2f}"}
+        if shipped is not None:
+            line["delivered"] = sales_contract.quantity_text(shipped[n])
+            line["remaining"] = sales_contract.quantity_text(quantity - shipped[n])
+        items.append(line)
+    return {**terms, "items": items}
 
 
-def summary(contract: Contract) -> dict[str, Any]:
-    """The contract as every interface shows it (no URLs: those belong to HTTP)."""
+def summary(contract: Contract, *, as_of: dt.date | None = None) -> dict[str, Any]:
+    """The contract as every interface lists it (no URLs: those belong to HTTP)."""
     return {
         "contract_no": contract.contract_no,
         "status": contract.status,
         "region": contract.region,
         "signed_on": contract.signed_on.isoformat(),
-        "seller": contract.data["seller"],
-        "buyer": contract.data["buyer"],
+        "seller": contract.terms["seller"],
+        "buyer": contract.terms["buyer"],
         "total": f"{contract.total:.2f}",
         "total_upper": upper(contract.total),
-        "terms": {**contract.data, "items": items_with_amounts(contract)},
+        "original_total": f"{contract.original_total:.2f}",
+        "due_on": contract.due_on.isoformat(),
+        **payment_state(contract, as_of or dt.date.today()),
         "created_by": contract.created_by,
         "created_at": _iso(contract.created_at),
         "approved_by": contract.approved_by,
         "approved_at": _iso(contract.approved_at),
     }
+
+
+def dossier(contract: Contract, *, as_of: dt.date | None = None) -> dict[str, Any]:
+    """Summary plus current and original terms, amendments, deliveries and payments."""
+    return {
+        **summary(contract, as_of=as_of),
+        "terms": _with_amounts(contract.terms, delivered(contract)),
+        "original_terms": _with_amounts(contract.data),
+        "amendments": [
+            {"number": a.number, "reason": a.reason, "effective_on": a.effective_on.isoformat(),
+             "changes": a.changes, "total_before": f"{a.total_before:.2f}",
+             "total_after": f"{a.total_after:.2f}", "major": a.major,
+             "created_by": a.created_by, "created_at": _iso(a.created_at)}
+            for a in contract.amendments
+        ],
+        "deliveries": [
+            {"number": d.number, "delivery_date": d.delivery_date.isoformat(),
+             "ship_to": d.ship_to, "carrier": d.carrier, "tracking_no": d.tracking_no,
+             "prepared_by": d.prepared_by, "lines": d.lines, "created_by": d.created_by,
+             "created_at": _iso(d.created_at)}
+            for d in contract.deliveries
+        ],
+        "payments": [
+            {"amount": f"{p.amount:.2f}", "paid_on": p.paid_on.isoformat(), "method": p.method,
+             "reference": p.reference, "note": p.note, "created_by": p.created_by,
+             "created_at": _iso(p.created_at)}
+            for p in contract.payments
+        ],
+    }  # fmt: skip
 
 
 def _iso(value: dt.datetime | None) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import select
@@ -26,6 +27,8 @@ class Archive:
         renderer: Renderer | None = None,
         converter: Converter | None = None,
         number_pattern: str = "HT-{year:04d}{month:02d}-{seq:04d}",
+        delivery_number_pattern: str = "FH-{year:04d}{month:02d}-{seq:04d}",
+        major_share: Decimal = Decimal("0.10"),
         regions: list[str] | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
@@ -39,6 +42,8 @@ class Archive:
             log_file=self.data_dir / "run" / "unoserver.log",
         )
         self.number_pattern = number_pattern
+        self.delivery_number_pattern = delivery_number_pattern
+        self.major_share = Decimal(major_share)
         self.regions = list(regions or [])
         self.lock_path = self.data_dir / "filing.lock"
 

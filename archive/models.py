@@ -6,7 +6,17 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from archive.money import from_cents, to_cents
@@ -45,7 +55,12 @@ class Money(TypeDecorator):
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, dt.datetime: UTCDateTime}
+    type_annotation_map = {
+        dict[str, Any]: JSON,
+        list[dict[str, Any]]: JSON,
+        dt.datetime: UTCDateTime,
+        bool: Boolean,
+    }
 
 
 class User(Base):
@@ -77,9 +92,15 @@ class Contract(Base):
     signed_on: Mapped[dt.date] = mapped_column(Date, index=True)
     seller_name: Mapped[str] = mapped_column(String(100))
     buyer_name: Mapped[str] = mapped_column(String(100), index=True)
+    # Current total (as amended), the total as signed, and payments received so far.
     total: Mapped[Decimal] = mapped_column(Money)
-    # The validated input as submitted (canonical JSON), the source of every rendering.
+    original_total: Mapped[Decimal] = mapped_column(Money)
+    paid: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    due_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    # The validated input as submitted (canonical JSON): the original terms, never changed.
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The terms in force: ``data`` with every amendment applied.
+    terms: Mapped[dict[str, Any]] = mapped_column(JSON)
     input_sha256: Mapped[str] = mapped_column(String(64))
     created_by: Mapped[str] = mapped_column(String(50))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -90,6 +111,68 @@ class Contract(Base):
     documents: Mapped[list[Document]] = relationship(
         back_populates="contract", order_by="Document.id", cascade="all, delete-orphan"
     )
+    amendments: Mapped[list[Amendment]] = relationship(order_by="Amendment.seq")
+    deliveries: Mapped[list[Delivery]] = relationship(order_by="Delivery.id")
+    payments: Mapped[list[Payment]] = relationship(order_by="Payment.id")
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.total - self.paid
+
+
+class Amendment(Base):
+    """补充协议: written changes to an effective contract, numbered per contract."""
+
+    __tablename__ = "amendments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(60), unique=True)
+    reason: Mapped[str] = mapped_column(Text)
+    effective_on: Mapped[dt.date] = mapped_column(Date)
+    # [{"field", "item", "label", "before", "after", "reason"}]
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    total_before: Mapped[Decimal] = mapped_column(Money)
+    total_after: Mapped[Decimal] = mapped_column(Money)
+    major: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[str] = mapped_column(String(50))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Delivery(Base):
+    """发货通知单: a shipment of some or all of an effective contract's items."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    number: Mapped[str] = mapped_column(String(60), unique=True)
+    delivery_date: Mapped[dt.date] = mapped_column(Date)
+    ship_to: Mapped[str] = mapped_column(String(200))
+    carrier: Mapped[str] = mapped_column(String(100))
+    tracking_no: Mapped[str] = mapped_column(String(100))
+    prepared_by: Mapped[str] = mapped_column(String(50))
+    # [{"item", "name", "spec", "unit", "quantity", "unit_price", "amount"}]
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(50))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Payment(Base):
+    """A payment received against a contract."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    paid_on: Mapped[dt.date] = mapped_column(Date)
+    method: Mapped[str] = mapped_column(String(50))
+    reference: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(50))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class Document(Base):

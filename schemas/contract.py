@@ -50,13 +50,13 @@ class TransportSchema(StrictSchema):
     )
 
 
-class DeliverySchema(StrictSchema):
+class DeliveryTermsSchema(StrictSchema):
     deadline = fields.Date(required=True)
     place = Text(required=True, max_length=LINE)
     acceptance = Text(required=True, max_length=CLAUSE, multiline=True)
 
 
-class PaymentSchema(StrictSchema):
+class PaymentTermsSchema(StrictSchema):
     method = Text(required=True, max_length=SHORT)
     terms = Text(required=True, max_length=CLAUSE, multiline=True)
     due_on = fields.Date(required=True)
@@ -77,8 +77,8 @@ class ContractSchema(StrictSchema):
     )
     quality_standard = Text(required=True, max_length=CLAUSE, multiline=True)
     transport = fields.Nested(TransportSchema, required=True)
-    delivery = fields.Nested(DeliverySchema, required=True)
-    payment = fields.Nested(PaymentSchema, required=True)
+    delivery = fields.Nested(DeliveryTermsSchema, required=True)
+    payment = fields.Nested(PaymentTermsSchema, required=True)
     liability_exemptions = Text(required=True, max_length=CLAUSE, multiline=True)
     breach_liability = Text(required=True, max_length=CLAUSE, multiline=True)
     dispute_resolution = Text(required=True, max_length=CLAUSE, multiline=True)

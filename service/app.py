@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +43,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "hetong users add 打印的令牌"}
     )
-    from service.api import contracts, docs, health
+    from service.api import contracts, docs, dossier, health, receivables
 
     app.register_blueprint(docs.assets)
     app.register_blueprint(health.blp)
     api.register_blueprint(contracts.blp, url_prefix=f"{API_PREFIX}/contracts")
+    api.register_blueprint(dossier.blp, url_prefix=f"{API_PREFIX}/contracts")
+    api.register_blueprint(receivables.blp, url_prefix=f"{API_PREFIX}/receivables")
     register_error_handlers(app)
     return app
 
@@ -69,6 +72,8 @@ def _archive(values: dict[str, Any]) -> Archive:
         renderer=Renderer(values["TEMPLATE_DIR"] or None),
         converter=converter,
         number_pattern=values["CONTRACT_NUMBER_PATTERN"],
+        delivery_number_pattern=values["DELIVERY_NUMBER_PATTERN"],
+        major_share=Decimal(str(values["MAJOR_CHANGE_SHARE"])),
         regions=values["REGIONS"],
     )
 

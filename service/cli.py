@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 unexpected failure, 2 invalid input, 3 not found,
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import json
 import logging
@@ -16,7 +17,7 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from archive import contracts, users
+from archive import amendments, contracts, deliveries, payments, users
 from archive.audit import Actor
 from archive.errors import Conflict, Forbidden, InvalidData, NotFound
 from service import config as settings
@@ -137,18 +138,75 @@ def contracts_group() -> None:
     """销售合同。"""
 
 
+def read_json(file) -> object:
+    try:
+        return json.loads(file.read().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidData({"_file": [f"不是有效的 UTF-8 JSON：{exc}"]}) from exc
+
+
 @contracts_group.command("create")
 @click.argument("file", type=click.File("rb"))
 @click.pass_obj
 @domain_errors
 def contracts_create(obj: Context, file) -> None:
     """从 JSON 文件创建合同：校验、编号、生成 Word 与 PDF、归档；打印合同编号。"""
-    try:
-        payload = json.loads(file.read().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidData({"_file": [f"不是有效的 UTF-8 JSON：{exc}"]}) from exc
-    contract = contracts.create(obj.archive, payload, obj.actor())
+    contract = contracts.create(obj.archive, read_json(file), obj.actor())
     click.echo(contract.contract_no)
+
+
+@contracts_group.command("amend")
+@click.argument("contract_no")
+@click.argument("file", type=click.File("rb"))
+@click.pass_obj
+@domain_errors
+def contracts_amend(obj: Context, contract_no: str, file) -> None:
+    """签订补充协议（JSON 文件）；打印协议编号与变更后总额。"""
+    amendment = amendments.amend(obj.archive, contract_no, read_json(file), obj.actor())
+    click.echo(f"{amendment.number}\t{amendment.total_after:.2f}")
+
+
+@contracts_group.command("deliver")
+@click.argument("contract_no")
+@click.argument("file", type=click.File("rb"))
+@click.pass_obj
+@domain_errors
+def contracts_deliver(obj: Context, contract_no: str, file) -> None:
+    """开具发货通知单（JSON 文件）；打印通知单号。"""
+    delivery = deliveries.deliver(obj.archive, contract_no, read_json(file), obj.actor())
+    click.echo(delivery.number)
+
+
+@contracts_group.command("pay")
+@click.argument("contract_no")
+@click.argument("file", type=click.File("rb"))
+@click.pass_obj
+@domain_errors
+def contracts_pay(obj: Context, contract_no: str, file) -> None:
+    """登记收款（JSON 文件）；打印已收与未收金额。"""
+    payments.pay(obj.archive, contract_no, read_json(file), obj.actor())
+    contract = contracts.get(obj.archive, contract_no)
+    click.echo(f"{contract_no}\t已收 {contract.paid:.2f}\t未收 {contract.outstanding:.2f}")
+
+
+@main.command("receivables")
+@click.option("--region", help="只看该区域。")
+@click.option("--overdue/--not-overdue", default=None, help="只看已逾期 / 未逾期的。")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="以该日判断逾期（默认今天）。")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
+@click.pass_obj
+def receivables_cmd(obj: Context, region, overdue, as_of, as_json: bool) -> None:
+    """有欠款的合同（未收款或有欠款），最早到期的在前。"""
+    day = as_of.date() if as_of else dt.date.today()
+    rows = payments.receivables(obj.archive, as_of=day, region=region, overdue=overdue)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        flag = "催收" if r["to_chase"] else ("逾期" if r["overdue"] else "")
+        click.echo(f"{r['contract_no']}\t{r['region']}\t{r['buyer']}\t到期 {r['due_on']}"
+                   f"\t未收 {r['outstanding']}\t{flag}")  # fmt: skip
+    click.echo(f"共 {len(rows)} 份，未收合计 {payments.total_outstanding(rows)} 元")
 
 
 @contracts_group.command("show")
@@ -158,7 +216,7 @@ def contracts_create(obj: Context, file) -> None:
 def contracts_show(obj: Context, contract_no: str) -> None:
     """以 JSON 显示合同。"""
     contract = contracts.get(obj.archive, contract_no)
-    body = contracts.summary(contract)
+    body = contracts.dossier(contract)
     body["documents"] = [
         {"kind": d.kind, "number": d.number, "format": d.format, "sha256": d.sha256,
          "filename": d.filename} for d in contract.documents

@@ -33,6 +33,16 @@ SETTINGS: tuple[Setting, ...] = (
         "Contract number pattern; {year} {month} come from the signing date.",
     ),
     Setting(
+        "DELIVERY_NUMBER_PATTERN",
+        "FH-{year:04d}{month:02d}-{seq:04d}",
+        "Delivery-notice number pattern; {year} {month} come from the delivery date.",
+    ),
+    Setting(
+        "MAJOR_CHANGE_SHARE",
+        "0.10",
+        "An amendment that changes the total by more than this share of it needs a manager.",
+    ),
+    Setting(
         "REGIONS",
         ["华北", "东北", "华东", "华中", "华南", "西南", "西北"],
         "Allowed sales regions; an empty list allows any.",

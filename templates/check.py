@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from marshmallow import Schema
 
 from schemas import ContractSchema
-from templates import pdf, sales_contract
+from templates import amendment, delivery_notice, pdf, sales_contract
 from templates.errors import RenderError
 from templates.render import Renderer
 
@@ -30,10 +31,39 @@ def _sales_contract_sample() -> dict[str, Any]:
     return sales_contract.context("HT-000000-0000", data)
 
 
+def _amendment_sample() -> dict[str, Any]:
+    contract = _SampleContract()
+    record = {"reason": "调整单价", "effective_on": "2026-12-05", "changes": [
+        {"field": "unit_price", "item": 0, "label": "第1项（示例产品）单价", "before": "100.00",
+         "after": "110.00", "reason": "原材料上涨"}]}  # fmt: skip
+    return amendment.context("HT-000000-0000-BC01", contract, contract.terms, record,
+                             Decimal("100.00"), Decimal("110.00"))  # fmt: skip
+
+
+def _delivery_sample() -> dict[str, Any]:
+    record = {"delivery_date": "2026-12-10", "ship_to": "需方仓库", "carrier": "示例物流",
+              "tracking_no": "X1", "prepared_by": "示例", "lines": [
+                  {"item": 0, "name": "示例产品", "spec": "X-1", "unit": "台", "quantity": "1",
+                   "unit_price": "100.00", "amount": "100.00"}]}  # fmt: skip
+    return delivery_notice.context("FH-000000-0000", _SampleContract(), record)
+
+
+class _SampleContract:
+    """Just enough of a contract for a trial rendering."""
+
+    contract_no = "HT-000000-0000"
+    signed_on = "2026-11-20"
+    region = "华东"
+    buyer_name = "示例需方有限公司"
+    terms = sales_contract.SAMPLE
+
+
 SPECS: dict[str, TemplateSpec] = {
     sales_contract.TEMPLATE: TemplateSpec(
         sales_contract.SalesContractContext, _sales_contract_sample
     ),
+    amendment.TEMPLATE: TemplateSpec(amendment.AmendmentContext, _amendment_sample),
+    delivery_notice.TEMPLATE: TemplateSpec(delivery_notice.DeliveryNoticeContext, _delivery_sample),
 }
 
 

@@ -96,3 +96,17 @@ def runner(settings, monkeypatch) -> CliRunner:
     monkeypatch.setenv("HETONG_DATA_DIR", settings["DATA_DIR"])
     monkeypatch.setenv("HETONG_CONVERTER_URL", settings["CONVERTER_URL"])
     return CliRunner()
+
+
+@pytest.fixture
+def effective(client, auth, create):
+    """Create a contract and have a manager approve it; return its number."""
+
+    def _effective(body: dict | None = None) -> str:
+        number = create(body)["contract_no"]
+        response = client.post(f"/api/v1/contracts/{number}/status", json={"status": "effective"},
+                               headers=auth("manager"))  # fmt: skip
+        assert response.status_code == 200, response.get_json()
+        return number
+
+    return _effective

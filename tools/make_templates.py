@@ -15,7 +15,7 @@ from pathlib import Path
 
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
@@ -199,6 +199,101 @@ def sales_contract() -> None:
     doc.save(OUT / "sales_contract.docx")
 
 
+def signature_block(doc, left: str = "供方（盖章）", right: str = "需方（盖章）") -> None:
+    sig = table(doc, [left, right], [8.2, 8.2])
+    row(sig, ["单位名称：{{ seller.name }}", "单位名称：{{ buyer.name }}"])
+    row(sig, ["法定代表人/委托代理人：", "法定代表人/委托代理人："])
+    row(sig, ["签字：", "签字："])
+    row(sig, ["日期：　　　　年　　月　　日", "日期：　　　　年　　月　　日"])
+    fix_widths(sig)
+    for r in sig.rows:
+        r._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+
+
+def amendment() -> None:
+    doc = new_document("补充协议")
+    heading(doc, "补 充 协 议")
+    doc.add_paragraph("协议编号：{{ number }}")
+    doc.add_paragraph("原合同编号：{{ contract_no }}　　原合同签订日期：{{ contract_signed_on }}")
+    doc.add_paragraph("供方（卖方）：{{ seller.name }}")
+    doc.add_paragraph("需方（买方）：{{ buyer.name }}")
+    doc.add_paragraph(
+        "供需双方于{{ contract_signed_on }}签订了编号为{{ contract_no }}的《销售合同》（以下简称原合同）。"
+        "因{{ reason }}，经双方协商一致，对原合同作如下变更："
+    )
+    t = table(doc, ["序号", "变更项目", "变更前", "变更后", "变更原因"], [1.2, 4.0, 3.4, 3.4, 4.4])
+    row(t, ["{%tr for c in changes %}"])
+    row(t, ["{{ c.no }}", "{{ c.label }}", "{{ c.before }}", "{{ c.after }}", "{{ c.reason }}"])
+    row(t, ["{%tr endfor %}"])
+    fix_widths(t)
+    clause(
+        doc,
+        "变更后合同总金额：",
+        "人民币 ¥{{ total_after }} 元（大写：{{ total_upper }}）；变更前为 ¥{{ total_before }} 元。",
+    )
+    clause(
+        doc,
+        "生效：",
+        "本协议自{{ effective_on }}起生效，是原合同不可分割的组成部分，"
+        "与原合同具有同等法律效力；本协议未约定的事项，仍按原合同执行。",
+    )
+    clause(doc, "份数：", "本协议一式两份，双方各执一份。")
+    signature_block(doc)
+    footer(doc, "补充协议编号：{{ number }}　原合同编号：{{ contract_no }}")
+    doc.save(OUT / "amendment.docx")
+
+
+def delivery_notice() -> None:
+    doc = new_document("发货通知单")
+    doc.add_paragraph("{%p for copy in copies %}")
+    heading(doc, "发 货 通 知 单", size=18)
+    p = doc.add_paragraph("第{{ copy.ordinal }}联　{{ copy.label }}　（一式六联）")
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    doc.add_paragraph("通知单号：{{ number }}　　合同编号：{{ contract_no }}")
+    doc.add_paragraph("购货单位：{{ buyer }}")
+    doc.add_paragraph("收货地址：{{ ship_to }}")
+    doc.add_paragraph(
+        "发货日期：{{ delivery_date }}　　承运单位：{{ carrier }}　　物流单号：{{ tracking_no }}"
+    )
+    t = table(
+        doc,
+        ["序号", "产品名称", "规格型号", "单位", "数量", "单价（元）", "金额（元）"],
+        [1.2, 4.0, 2.6, 1.2, 1.6, 2.6, 3.2],
+    )
+    row(t, ["{%tr for line in lines %}"])
+    row(
+        t,
+        [
+            "{{ line.no }}",
+            "{{ line.name }}",
+            "{{ line.spec }}",
+            "{{ line.unit }}",
+            "{{ line.quantity }}",
+            "{{ line.unit_price }}",
+            "{{ line.amount }}",
+        ],
+    )
+    row(t, ["{%tr endfor %}"])
+    total = t.add_row().cells
+    merged = total[0].merge(total[5])
+    merged.text = "合计人民币（大写）：{{ total_upper }}"
+    total[6].text = "¥{{ total }}"
+    fix_widths(t, right=(4, 5, 6))
+    doc.add_paragraph("供方：{{ seller }}　　制单人：{{ prepared_by }}")
+    doc.add_paragraph("{%p if copy.receipt %}")
+    clause(doc, "收货确认：", "上述货物已如数收到，包装完好。请签字盖章后将本联寄回供方。")
+    doc.add_paragraph("收货单位（盖章）：＿＿＿＿＿＿＿＿＿＿＿＿")
+    doc.add_paragraph("收货人签字：＿＿＿＿＿＿＿＿　　收货日期：＿＿＿＿年＿＿月＿＿日")
+    doc.add_paragraph("{%p endif %}")
+    doc.add_paragraph("{%p if not loop.last %}")
+    doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+    doc.add_paragraph("{%p endif %}")
+    doc.add_paragraph("{%p endfor %}")
+    footer(doc, "发货通知单号：{{ number }}")
+    doc.save(OUT / "delivery_notice.docx")
+
+
 if __name__ == "__main__":
-    sales_contract()
-    print(f"wrote {OUT / 'sales_contract.docx'}")
+    for make in (sales_contract, amendment, delivery_notice):
+        make()
+        print(f"wrote {OUT / make.__name__}.docx")

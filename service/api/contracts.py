@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from typing import Any
 
@@ -21,11 +22,11 @@ from service.errors import error_response
 blp = Blueprint("contracts", __name__, description="销售合同")
 blp.before_request(authenticate)
 
-TITLES = {"sales_contract": "销售合同"}
+TITLES = {"sales_contract": "销售合同", "amendment": "补充协议", "delivery_notice": "发货通知单"}
 SECURITY = [{"bearer": []}]
 
 
-def _json_body() -> Any:
+def json_body() -> Any:
     if not request.is_json:
         return None
     return request.get_json(silent=True)
@@ -49,11 +50,23 @@ def _documents(contract: Contract) -> list[dict[str, Any]]:
     return list(grouped.values())
 
 
-def view(contract: Contract) -> dict[str, Any]:
-    return {**contracts.summary(contract), "documents": _documents(contract)}
+def view(contract: Contract, *, as_of: dt.date | None = None) -> dict[str, Any]:
+    """The whole dossier, with a download link per document and format, in filing order."""
+    return {**contracts.dossier(contract, as_of=as_of), "documents": _documents(contract)}
 
 
-def _responses(ok: int, description: str) -> dict:
+def as_of_arg() -> dt.date:
+    """``?as_of=YYYY-MM-DD`` (default today): the day overdue is judged on."""
+    raw = request.args.get("as_of")
+    if not raw:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidData({"as_of": ["日期格式必须为 YYYY-MM-DD。"]}) from None
+
+
+def responses(ok: int, description: str) -> dict:
     def error(text):
         return {"description": text, "content": {"application/json": {"schema": ApiErrorSchema}}}
 
@@ -68,12 +81,12 @@ def _responses(ok: int, description: str) -> dict:
 
 @blp.post("")
 @blp.doc(
-    summary="创建销售合同（草稿）", security=SECURITY, responses=_responses(201, "已生成并归档"),
+    summary="创建销售合同（草稿）", security=SECURITY, responses=responses(201, "已生成并归档"),
     requestBody={"required": True, "content": {"application/json": {"schema": ContractSchema}}},
 )  # fmt: skip
 def create():
     """Validate, number, render (.docx + PDF) and file a draft contract."""
-    body = _json_body()
+    body = json_body()
     if body is None:
         return error_response(400, "请求体必须是 JSON（Content-Type: application/json）。")
     contract = contracts.create(archive(), body, actor())
@@ -107,19 +120,19 @@ def index():
 
 
 @blp.get("/<contract_no>")
-@blp.doc(summary="查看合同", security=SECURITY, responses=_responses(200, "合同及其文件"))
+@blp.doc(summary="查看合同", security=SECURITY, responses=responses(200, "合同及其文件"))
 def show(contract_no: str):
-    return view(contracts.get(archive(), contract_no))
+    return view(contracts.get(archive(), contract_no), as_of=as_of_arg())
 
 
 @blp.post("/<contract_no>/status")
 @blp.doc(
     summary="变更合同状态（生效须销售经理）", security=SECURITY,
-    responses=_responses(200, "已变更"),
+    responses=responses(200, "已变更"),
     requestBody={"required": True, "content": {"application/json": {"schema": StatusChangeSchema}}},
 )  # fmt: skip
 def change_status(contract_no: str):
-    body = _json_body()
+    body = json_body()
     if not isinstance(body, dict):
         return error_response(400, '请求体必须是 JSON 对象，例如 {"status": "effective"}。')
     unknown = sorted(set(body) - {"status", "note"})

@@ -16,9 +16,11 @@ from templates.render import Renderer
 
 
 def template_with(tmp_path: Path, replace: dict[str, str]) -> Path:
-    """A copy of the bundled sales contract with text replaced in its XML parts."""
+    """The bundled templates, with text replaced in the sales contract's XML parts."""
     folder = tmp_path / "templates"
     folder.mkdir(exist_ok=True)
+    for bundled in BUNDLED.glob("*.docx"):
+        shutil.copy(bundled, folder)
     source = BUNDLED / "sales_contract.docx"
     out = io.BytesIO()
     with zipfile.ZipFile(source) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:

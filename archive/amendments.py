@@ -1,0 +1,197 @@
+"""Amendments (补充协议): written changes to an effective contract.
+
+Each change names a term; the service reads its current value (``before``), checks the
+new one (``after``) with the same rules as the contract itself, applies all changes to
+a copy of the terms in force, recomputes every amount and the total, and files the
+agreement, all in one transaction. A change of the total above ``major_share`` of the
+contract's value is major (重大) and needs a manager.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate
+
+from archive import audit
+from archive.audit import Actor
+from archive.core import Archive
+from archive.dossier import delivered, load, require_status
+from archive.errors import Conflict, Forbidden, InvalidData
+from archive.filing import Filing, input_digest, render
+from archive.models import Amendment, Contract
+from archive.money import figures, quantize
+from schemas import flatten_errors
+from schemas.contract import CLAUSE, LINE, NAME, SHORT
+from schemas.dossier import ITEM_FIELDS, AmendmentSchema
+from schemas.fields import Money, Quantity, Text
+from templates import amendment as amendment_doc
+from templates.sales_contract import quantity_text, total_of
+
+KIND = "amendment"
+AMENDERS = ("clerk", "manager")
+
+# How each amendable term is checked, and how it is named in the agreement.
+_AFTER_FIELDS: dict[str, fields.Field] = {
+    "unit_price": Money(validate=validate.Range(min=0, error="不能为负数。")),
+    "quantity": Quantity(validate=validate.Range(min=0, min_inclusive=False, error="必须大于 0。")),
+    "spec": Text(max_length=NAME),
+    "delivery.deadline": fields.Date(),
+    "delivery.place": Text(max_length=LINE),
+    "payment.method": Text(max_length=SHORT),
+    "payment.terms": Text(max_length=CLAUSE, multiline=True),
+    "payment.due_on": fields.Date(),
+    "clause": Text(max_length=CLAUSE, multiline=True),
+}
+LABELS = {
+    "unit_price": "单价", "quantity": "数量", "spec": "规格型号",
+    "delivery.deadline": "交货期限", "delivery.place": "交货地点",
+    "payment.method": "付款方式", "payment.terms": "付款约定",
+    "payment.due_on": "最迟付款日期", "clause": "其他约定",
+}  # fmt: skip
+
+
+def _current(terms: dict[str, Any], field: str, item: int | None) -> str:
+    if field in ITEM_FIELDS:
+        return str(terms["items"][item].get(field) or "")
+    if field == "clause":
+        return ""
+    section, key = field.split(".")
+    return str(terms[section][key])
+
+
+def _store(value: Any) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def _apply(contract: Contract, data: dict[str, Any]) -> tuple[dict[str, Any], list[dict]]:
+    """New terms and the recorded changes, or InvalidData naming each bad change."""
+    terms = copy.deepcopy(contract.terms)
+    items = terms["items"]
+    shipped = delivered(contract)
+    signed_on = contract.signed_on
+    errors: dict[str, Any] = {}
+    recorded: list[dict[str, Any]] = []
+    seen: set[tuple[str, int | None]] = set()
+    for n, change in enumerate(data["changes"]):
+        field, item = change["field"], change.get("item")
+        here = f"changes.{n}"
+        if item is not None and item >= len(items):
+            errors[f"{here}.item"] = [f"合同只有 {len(items)} 个产品行（0–{len(items) - 1}）。"]
+            continue
+        if field != "clause" and (field, item) in seen:
+            errors[f"{here}.field"] = ["同一项目在一份补充协议中只能变更一次。"]
+            continue
+        seen.add((field, item))
+        try:
+            after = _AFTER_FIELDS[field].deserialize(change["after"])
+        except ValidationError as exc:
+            errors[f"{here}.after"] = flatten_errors(exc.messages).get("_schema", exc.messages)
+            continue
+        before = _current(terms, field, item)
+        if "before" in change and str(change["before"]) != before:
+            errors[f"{here}.before"] = [f"与合同现行内容不一致，现行为“{before}”。"]
+            continue
+        if isinstance(after, dt.date) and after < signed_on:
+            errors[f"{here}.after"] = ["日期不能早于合同签订日期。"]
+            continue
+        if field == "quantity" and after < shipped[item]:
+            errors[f"{here}.after"] = [
+                f"第 {item + 1} 项已发货 {quantity_text(shipped[item])}"
+                f"{items[item]['unit']}，数量不能少于已发货数量。"
+            ]
+            continue
+        value = _store(after)
+        if field in ITEM_FIELDS:
+            items[item][field] = value
+        elif field == "clause":
+            terms.setdefault("extra_clauses", []).append(value)
+        else:
+            section, key = field.split(".")
+            terms[section][key] = value
+        recorded.append({
+            "field": field, "item": item, "label": _label(terms, field, item),
+            "before": before, "after": value, "reason": change.get("reason") or data["reason"],
+        })  # fmt: skip
+    if errors:
+        raise InvalidData(errors)
+    return terms, recorded
+
+
+def _label(terms: dict[str, Any], field: str, item: int | None) -> str:
+    if item is None:
+        return LABELS[field]
+    return f"第{item + 1}项（{terms['items'][item]['name']}）{LABELS[field]}"
+
+
+def _decimal_items(terms: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {**i, "quantity": Decimal(i["quantity"]), "unit_price": Decimal(i["unit_price"])}
+        for i in terms["items"]
+    ]
+
+
+def amend(archive: Archive, contract_no: str, payload: Any, actor: Actor) -> Amendment:
+    """File a supplementary agreement and put its changes in force."""
+    if not actor.can(*AMENDERS):
+        raise Forbidden("只有销售业务员或销售经理可以签订补充协议。")
+    try:
+        data = AmendmentSchema().load(payload)
+    except ValidationError as exc:
+        raise InvalidData(flatten_errors(exc.messages)) from exc
+    with Filing(archive) as filing:
+        contract = load(filing.session, contract_no)
+        require_status(contract, ("effective",), "签订补充协议")
+        terms, changes = _apply(contract, data)
+        if data["effective_on"] < contract.signed_on:
+            raise InvalidData({"effective_on": ["生效日期不能早于合同签订日期。"]})
+        before, after = contract.total, total_of(_decimal_items(terms))
+        delta = abs(after - before)
+        major_share = archive.major_share
+        major = delta > quantize(before * major_share) if before else delta > 0
+        if major and not actor.can("manager"):
+            percent = format((major_share * 100).normalize(), "f")
+            raise Forbidden(
+                f"本次变更使合同总额由 {figures(before)} 元变为 {figures(after)} 元，"
+                f"变动 {figures(delta)} 元，超过合同金额的 {percent}%，"
+                "属于重大变更，须由销售经理签订。"
+            )
+        if after < contract.paid:
+            raise Conflict(
+                f"变更后总额 {figures(after)} 元低于已收款 {figures(contract.paid)} 元，"
+                "请先与财务办理退款后再变更。"
+            )
+        seq = len(contract.amendments) + 1
+        number = f"{contract.contract_no}-BC{seq:02d}"
+        record = {"reason": data["reason"], "effective_on": data["effective_on"].isoformat(),
+                  "changes": changes}  # fmt: skip
+        digest = input_digest({"contract_no": contract.contract_no, **record})
+        rendition = render(
+            archive, amendment_doc.TEMPLATE,
+            amendment_doc.context(number, contract, terms, record, before, after),
+            amendment_doc.properties(number, contract),
+        )  # fmt: skip
+        amendment = Amendment(
+            contract_id=contract.id, seq=seq, number=number, reason=data["reason"],
+            effective_on=data["effective_on"], changes=changes, total_before=before,
+            total_after=after, major=major, created_by=actor.name,
+        )  # fmt: skip
+        filing.session.add(amendment)
+        contract.terms = terms
+        contract.total = after
+        contract.due_on = dt.date.fromisoformat(terms["payment"]["due_on"])
+        filing.add_documents(
+            contract_id=contract.id, kind=KIND, number=number, title=amendment_doc.TITLE,
+            rendition=rendition, input_sha256=digest, actor=actor.name,
+        )  # fmt: skip
+        audit.record(filing.session, actor, "amendment.create", contract.contract_no,
+                     number=number, total_before=str(before), total_after=str(after),
+                     major=major)  # fmt: skip
+    return amendment

@@ -1,0 +1,104 @@
+"""Delivery notices (发货通知单): shipping some or all of an effective contract's items.
+
+No line may ship more than the contract, as amended, still has undelivered.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import ValidationError
+
+from archive import audit
+from archive.audit import Actor
+from archive.core import Archive
+from archive.dossier import delivered, load, require_status
+from archive.errors import Forbidden, InvalidData
+from archive.filing import Filing, input_digest, render
+from archive.models import Delivery
+from archive.numbering import next_number
+from schemas import flatten_errors
+from schemas.dossier import DeliveryNoticeSchema
+from templates import delivery_notice
+from templates.sales_contract import line_amount, quantity_text
+
+KIND = "delivery_notice"
+SHIPPERS = ("clerk", "manager")
+
+
+def deliver(archive: Archive, contract_no: str, payload: Any, actor: Actor) -> Delivery:
+    """File a delivery notice for an effective contract."""
+    if not actor.can(*SHIPPERS):
+        raise Forbidden("只有销售业务员或销售经理可以开具发货通知单。")
+    try:
+        data = DeliveryNoticeSchema().load(payload)
+    except ValidationError as exc:
+        raise InvalidData(flatten_errors(exc.messages)) from exc
+    with Filing(archive) as filing:
+        contract = load(filing.session, contract_no)
+        require_status(contract, ("effective",), "发货")
+        if data["delivery_date"] < contract.signed_on:
+            raise InvalidData({"delivery_date": ["发货日期不能早于合同签订日期。"]})
+        lines = _lines(contract, data["items"])
+        number = next_number(filing.session, archive.delivery_number_pattern, data["delivery_date"])
+        record = {
+            "delivery_date": data["delivery_date"].isoformat(),
+            "ship_to": data.get("ship_to") or contract.terms["buyer"]["address"],
+            "carrier": data["carrier"], "tracking_no": data["tracking_no"],
+            "prepared_by": data["prepared_by"], "lines": lines,
+        }  # fmt: skip
+        rendition = render(
+            archive, delivery_notice.TEMPLATE,
+            delivery_notice.context(number, contract, record),
+            delivery_notice.properties(number, contract),
+        )  # fmt: skip
+        delivery = Delivery(
+            contract_id=contract.id, number=number, delivery_date=data["delivery_date"],
+            ship_to=record["ship_to"], carrier=record["carrier"],
+            tracking_no=record["tracking_no"], prepared_by=record["prepared_by"],
+            lines=lines, created_by=actor.name,
+        )  # fmt: skip
+        filing.session.add(delivery)
+        filing.add_documents(
+            contract_id=contract.id, kind=KIND, number=number, title=delivery_notice.TITLE,
+            rendition=rendition,
+            input_sha256=input_digest({"contract_no": contract.contract_no, **record}),
+            actor=actor.name,
+        )  # fmt: skip
+        shipped = [[line["item"], line["quantity"]] for line in lines]
+        audit.record(
+            filing.session, actor, "delivery.create", contract.contract_no,
+            number=number, lines=shipped,
+        )  # fmt: skip
+    return delivery
+
+
+def _lines(contract, requested: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    items = contract.terms["items"]
+    shipped = delivered(contract)
+    errors: dict[str, list[str]] = {}
+    lines = []
+    for n, line in enumerate(requested):
+        index, quantity = line["item"], line["quantity"]
+        if index >= len(items):
+            errors[f"items.{n}.item"] = [f"合同只有 {len(items)} 个产品行（0–{len(items) - 1}）。"]
+            continue
+        item = items[index]
+        remaining = Decimal(item["quantity"]) - shipped[index]
+        if quantity > remaining:
+            errors[f"items.{n}.quantity"] = [
+                f"第 {index + 1} 项（{item['name']}）尚未发货 {quantity_text(remaining)}"
+                f"{item['unit']}，本次 {quantity_text(quantity)}{item['unit']} 超出。"
+            ]
+            continue
+        amount = line_amount(quantity, Decimal(item["unit_price"]))
+        lines.append({
+            "item": index, "name": item["name"], "spec": item.get("spec") or "",
+            "unit": item["unit"], "quantity": quantity_text(quantity),
+            "unit_price": item["unit_price"], "amount": f"{amount:.2f}",
+        })  # fmt: skip
+    if errors:
+        raise InvalidData(errors, "发货数量超出合同未发货数量" if any(
+            k.endswith("quantity") for k in errors) else "数据校验失败")  # fmt: skip
+    return lines
