@@ -188,7 +188,7 @@ def amend(archive: Archive, contract_no: str, payload: Any, actor: Actor) -> Ame
         contract.total = after
         contract.due_on = dt.date.fromisoformat(terms["payment"]["due_on"])
         filing.add_documents(
-            contract_id=contract.id, kind=KIND, number=number, title=amendment_doc.TITLE,
+            contract=contract, kind=KIND, number=number, title=amendment_doc.TITLE,
             rendition=rendition, input_sha256=digest, actor=actor.name,
         )  # fmt: skip
         audit.record(filing.session, actor, "amendment.create", contract.contract_no,

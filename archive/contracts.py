@@ -15,10 +15,12 @@ from archive.core import Archive
 from archive.dossier import delivered, load
 from archive.errors import Conflict, Forbidden, InvalidData
 from archive.filing import Filing, input_digest, render
+from archive.index import enqueue
 from archive.models import Contract, utcnow
 from archive.money import upper
 from archive.numbering import next_number
 from archive.payments import payment_state
+from archive.volumes import assign_code
 from schemas import ContractSchema, flatten_errors
 from templates import sales_contract
 
@@ -66,9 +68,10 @@ def create(archive: Archive, payload: Any, actor: Actor) -> Contract:
             terms=canonical, input_sha256=digest, created_by=actor.name,
         )  # fmt: skip
         filing.session.add(contract)
+        assign_code(filing.session, contract, archive.archival_pattern)
         filing.session.flush()
         filing.add_documents(
-            contract_id=contract.id, kind=KIND, number=number, title=sales_contract.TITLE,
+            contract=contract, kind=KIND, number=number, title=sales_contract.TITLE,
             rendition=rendition, input_sha256=digest, actor=actor.name,
         )  # fmt: skip
         audit.record(filing.session, actor, "contract.create", number, total=str(total))
@@ -106,6 +109,8 @@ def change_status(archive: Archive, contract_no: str, status: str, actor: Actor,
             contract.approved_by, contract.approved_at = actor.name, utcnow()
         audit.record(session, actor, "contract.status", contract_no, note=note,
                      before=before, after=status)  # fmt: skip
+        enqueue(session, contract_no)
+    archive.changed()
     return get(archive, contract_no)
 
 
@@ -125,6 +130,7 @@ def summary(contract: Contract, *, as_of: dt.date | None = None) -> dict[str, An
     """The contract as every interface lists it (no URLs: those belong to HTTP)."""
     return {
         "contract_no": contract.contract_no,
+        "archival_code": contract.archival_code,
         "status": contract.status,
         "region": contract.region,
         "signed_on": contract.signed_on.isoformat(),

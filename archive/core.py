@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from archive.catalogue import Catalogue
+from archive.index import Index
 from archive.locks import exclusive
 from archive.models import Document
 from archive.storage import Storage
@@ -30,6 +31,7 @@ class Archive:
         delivery_number_pattern: str = "FH-{year:04d}{month:02d}-{seq:04d}",
         major_share: Decimal = Decimal("0.10"),
         regions: list[str] | None = None,
+        archival_pattern: str = "HT·{year}·{region}·{seq:04d}",
     ) -> None:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -46,12 +48,21 @@ class Archive:
         self.major_share = Decimal(major_share)
         self.regions = list(regions or [])
         self.lock_path = self.data_dir / "filing.lock"
+        self.archival_pattern = archival_pattern
+        self.index = Index(self.data_dir / "index", self.catalogue, self.storage)
 
     def open(self) -> Archive:
         """Migrate the catalogue and heal what an earlier crash may have left."""
         self.catalogue.migrate()
         self.heal()
+        self.index.open()
+        # Index changes a crash left in the outbox are applied now.
+        self.index.apply_pending()
         return self
+
+    def changed(self) -> None:
+        """Call after a commit that queued index work."""
+        self.index.apply_pending_quietly()
 
     def filing_lock(self):
         return exclusive(self.lock_path)

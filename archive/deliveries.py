@@ -61,7 +61,7 @@ def deliver(archive: Archive, contract_no: str, payload: Any, actor: Actor) -> D
         )  # fmt: skip
         filing.session.add(delivery)
         filing.add_documents(
-            contract_id=contract.id, kind=KIND, number=number, title=delivery_notice.TITLE,
+            contract=contract, kind=KIND, number=number, title=delivery_notice.TITLE,
             rendition=rendition,
             input_sha256=input_digest({"contract_no": contract.contract_no, **record}),
             actor=actor.name,

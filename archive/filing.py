@@ -18,7 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.core import Archive
-from archive.models import Document
+from archive.index import enqueue
+from archive.models import Contract, Document
+from archive.volumes import document_code
 from templates import pdf as pdfs
 from templates.errors import RenderError
 
@@ -99,6 +101,8 @@ class Filing:
                 self._remove_new_files()
         finally:
             self._lock.__exit__(None, None, None)
+        if exc is None:
+            self.archive.changed()
         return False
 
     def _remove_new_files(self) -> None:
@@ -123,7 +127,7 @@ class Filing:
     def add_documents(
         self,
         *,
-        contract_id: int,
+        contract: Contract,
         kind: str,
         number: str,
         title: str,
@@ -132,10 +136,12 @@ class Filing:
         actor: str,
     ) -> list[Document]:
         docs = []
+        code = document_code(self.session, contract, number)
         for fmt in ("pdf", "docx"):
             data = getattr(rendition, fmt)
             doc = Document(
-                contract_id=contract_id, kind=kind, number=number, format=fmt,
+                contract_id=contract.id, kind=kind, number=number, format=fmt,
+                archival_code=code,
                 filename=f"{title}-{number}.{fmt}", media_type=MEDIA_TYPES[fmt],
                 sha256=self.store(data), size=len(data),
                 template_name=rendition.template_name,
@@ -147,6 +153,7 @@ class Filing:
             self.session.add(doc)
             docs.append(doc)
         self.session.flush()
+        enqueue(self.session, contract.contract_no)
         return docs
 
 

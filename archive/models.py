@@ -87,6 +87,8 @@ class Contract(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contract_no: Mapped[str] = mapped_column(String(50), unique=True)
+    # 档号: the contract's place in its volume (year of signing × region).
+    archival_code: Mapped[str | None] = mapped_column(String(80), unique=True)
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     region: Mapped[str] = mapped_column(String(20), index=True)
     signed_on: Mapped[dt.date] = mapped_column(Date, index=True)
@@ -185,6 +187,8 @@ class Document(Base):
     kind: Mapped[str] = mapped_column(String(30))
     # The document's own number: the contract number, or an amendment's / notice's.
     number: Mapped[str] = mapped_column(String(60))
+    # 档号 of this item of the dossier: the contract's code and its place in the dossier.
+    archival_code: Mapped[str | None] = mapped_column(String(90))
     format: Mapped[str] = mapped_column(String(10))
     filename: Mapped[str] = mapped_column(String(200))
     media_type: Mapped[str] = mapped_column(String(100))
@@ -214,3 +218,14 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     client: Mapped[str | None] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class IndexOutbox(Base):
+    """Contracts whose index entries must be (re)written: recorded in the transaction that
+    changed them, applied after it commits, and again at start-up if a crash came between."""
+
+    __tablename__ = "index_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_no: Mapped[str] = mapped_column(String(50), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -19,6 +19,7 @@ from archive.audit import Actor
 from archive.core import Archive
 from archive.dossier import load, require_status
 from archive.errors import Forbidden, InvalidData
+from archive.index import enqueue
 from archive.models import Contract, Payment
 from archive.money import figures
 from schemas import flatten_errors
@@ -56,6 +57,8 @@ def pay(archive: Archive, contract_no: str, payload: Any, actor: Actor) -> Payme
         audit.record(session, actor, "payment.create", contract_no,
                      amount=str(data["amount"]), paid_on=data["paid_on"].isoformat(),
                      reference=data.get("reference"))  # fmt: skip
+        enqueue(session, contract_no)  # the payment state is searchable
+    archive.changed()
     return payment
 
 

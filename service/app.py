@@ -43,13 +43,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "hetong users add 打印的令牌"}
     )
-    from service.api import contracts, docs, dossier, health, receivables
+    from service.api import access, contracts, docs, dossier, health, receivables, search, volumes
 
     app.register_blueprint(docs.assets)
     app.register_blueprint(health.blp)
     api.register_blueprint(contracts.blp, url_prefix=f"{API_PREFIX}/contracts")
     api.register_blueprint(dossier.blp, url_prefix=f"{API_PREFIX}/contracts")
     api.register_blueprint(receivables.blp, url_prefix=f"{API_PREFIX}/receivables")
+    api.register_blueprint(search.blp, url_prefix=f"{API_PREFIX}/search")
+    api.register_blueprint(access.blp, url_prefix=f"{API_PREFIX}/access-log")
+    api.register_blueprint(volumes.blp, url_prefix=f"{API_PREFIX}/volumes")
     register_error_handlers(app)
     return app
 
@@ -75,6 +78,7 @@ def _archive(values: dict[str, Any]) -> Archive:
         delivery_number_pattern=values["DELIVERY_NUMBER_PATTERN"],
         major_share=Decimal(str(values["MAJOR_CHANGE_SHARE"])),
         regions=values["REGIONS"],
+        archival_pattern=values["ARCHIVAL_CODE_PATTERN"],
     )
 
 

@@ -33,6 +33,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Contract number pattern; {year} {month} come from the signing date.",
     ),
     Setting(
+        "ARCHIVAL_CODE_PATTERN",
+        "HT·{year}·{region}·{seq:04d}",
+        "档号 pattern: one series per volume (signing year × region).",
+    ),
+    Setting(
         "DELIVERY_NUMBER_PATTERN",
         "FH-{year:04d}{month:02d}-{seq:04d}",
         "Delivery-notice number pattern; {year} {month} come from the delivery date.",

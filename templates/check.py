@@ -15,7 +15,7 @@ from typing import Any
 from marshmallow import Schema
 
 from schemas import ContractSchema
-from templates import amendment, delivery_notice, pdf, sales_contract
+from templates import amendment, delivery_notice, pdf, sales_contract, volume_contents
 from templates.errors import RenderError
 from templates.render import Renderer
 
@@ -48,6 +48,22 @@ def _delivery_sample() -> dict[str, Any]:
     return delivery_notice.context("FH-000000-0000", _SampleContract(), record)
 
 
+class _SampleVolumeEntry:
+    archival_code = "HT·2026·华东·0001"
+    contract_no = "HT-000000-0000"
+    buyer_name = "示例需方有限公司"
+    signed_on = "2026-11-20"
+    total = Decimal("100.00")
+
+
+class _SampleVolumeEntry:
+    archival_code = "HT·2026·华东·0001"
+    contract_no = "HT-000000-0000"
+    buyer_name = "示例需方有限公司"
+    signed_on = "2026-11-20"
+    total = Decimal("100.00")
+
+
 class _SampleContract:
     """Just enough of a contract for a trial rendering."""
 
@@ -64,6 +80,10 @@ SPECS: dict[str, TemplateSpec] = {
     ),
     amendment.TEMPLATE: TemplateSpec(amendment.AmendmentContext, _amendment_sample),
     delivery_notice.TEMPLATE: TemplateSpec(delivery_notice.DeliveryNoticeContext, _delivery_sample),
+    volume_contents.TEMPLATE: TemplateSpec(
+        volume_contents.VolumeContentsContext,
+        lambda: volume_contents.context(2026, "华东", [(_SampleVolumeEntry(), 3, 2)]),
+    ),
 }
 
 

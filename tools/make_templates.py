@@ -293,7 +293,37 @@ def delivery_notice() -> None:
     doc.save(OUT / "delivery_notice.docx")
 
 
+def volume_contents() -> None:
+    doc = new_document("卷内目录")
+    heading(doc, "销售合同档案　卷内目录", size=18)
+    p = doc.add_paragraph("{{ year }} 年度　{{ region }}卷　共 {{ count }} 份合同")
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    t = table(
+        doc,
+        ["序号", "档号", "合同编号", "需方", "签订日期", "金额（元）", "文件数", "页号"],
+        [1.0, 3.4, 2.8, 3.6, 2.4, 2.2, 1.0, 1.0],
+    )
+    row(t, ["{%tr for e in entries %}"])
+    row(
+        t,
+        [
+            "{{ e.no }}",
+            "{{ e.code }}",
+            "{{ e.contract_no }}",
+            "{{ e.buyer }}",
+            "{{ e.signed_on }}",
+            "{{ e.total }}",
+            "{{ e.documents }}",
+            "{{ e.page }}",
+        ],
+    )
+    row(t, ["{%tr endfor %}"])
+    fix_widths(t, right=(5, 6, 7))
+    doc.add_paragraph("每份合同之后依次为其补充协议、发货通知单与签署扫描件。")
+    doc.save(OUT / "volume_contents.docx")
+
+
 if __name__ == "__main__":
-    for make in (sales_contract, amendment, delivery_notice):
+    for make in (sales_contract, amendment, delivery_notice, volume_contents):
         make()
         print(f"wrote {OUT / make.__name__}.docx")

@@ -22,7 +22,8 @@ from service.errors import error_response
 blp = Blueprint("contracts", __name__, description="销售合同")
 blp.before_request(authenticate)
 
-TITLES = {"sales_contract": "销售合同", "amendment": "补充协议", "delivery_notice": "发货通知单"}
+TITLES = {"sales_contract": "销售合同", "amendment": "补充协议", "delivery_notice": "发货通知单",
+          "signed_scan": "签署扫描件"}  # fmt: skip
 SECURITY = [{"bearer": []}]
 
 
@@ -39,6 +40,7 @@ def _documents(contract: Contract) -> list[dict[str, Any]]:
         entry = grouped.setdefault(
             (doc.kind, doc.number),
             {"kind": doc.kind, "number": doc.number, "title": TITLES.get(doc.kind, doc.kind),
+             "archival_code": doc.archival_code,
              "created_at": doc.created_at.isoformat(timespec="seconds")},
         )  # fmt: skip
         entry[doc.format] = {

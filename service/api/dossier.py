@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import url_for
+from flask import request, url_for
 from flask_smorest import Blueprint
 
-from archive import amendments, contracts, deliveries, payments
+from archive import amendments, contracts, deliveries, payments, scans
+from archive.errors import InvalidData
 from schemas.dossier import AmendmentSchema, DeliveryNoticeSchema, PaymentSchema
 from service.api.contracts import SECURITY, json_body, responses, view
 from service.app import archive
@@ -66,4 +67,22 @@ def pay(contract_no: str):
     if error:
         return error
     payments.pay(archive(), contract_no, body, actor())
+    return _created(contract_no)
+
+
+@blp.post("/<contract_no>/documents")
+@blp.doc(
+    summary="上传签署扫描件（PDF，multipart 字段 file）", security=SECURITY,
+    requestBody={"content": {"multipart/form-data": {"schema": {
+        "type": "object", "properties": {"file": {"type": "string", "format": "binary"},
+                                         "note": {"type": "string"}}}}}},
+    responses=responses(201, "已归档"),
+)  # fmt: skip
+def upload(contract_no: str):
+    file = request.files.get("file")
+    if file is None:
+        raise InvalidData({"file": ["缺少文件：请以 multipart/form-data 的 file 字段上传 PDF。"]})
+    note = (request.form.get("note") or "")[:500] or None
+    scans.upload(archive(), contract_no, file.read(), actor(), filename=file.filename or "",
+                 note=note)  # fmt: skip
     return _created(contract_no)

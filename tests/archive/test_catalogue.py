@@ -8,7 +8,6 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import select
 
 from archive.catalogue import MIGRATIONS
-
 from archive.models import Document
 
 
