@@ -341,7 +341,9 @@ class Index:
                     "region": hit["region"], "year": hit["year"], "status": hit["status"],
                     "payment_state": hit["payment_state"],
                     "signed_on": hit["signed_on"].date().isoformat(),
-                    "score": round(float(hit.score or 0), 4),
+                    # Sorted by date, Whoosh puts the sort key where the score was.
+                    "score": round(float(hit.score), 4)
+                    if isinstance(hit.score, int | float) else None,
                     "highlights": highlights(hit["content"], marks),
                 })  # fmt: skip
             facet_counts = {

@@ -111,12 +111,15 @@ def bind(archive, year: int, region: str, actor) -> bytes:
     for contract, docs in parts:
         start = len(writer.pages)
         parent = writer.add_outline_item(
-            f"{contract.archival_code} {contract.contract_no} {contract.buyer_name}", start
+            title=f"{contract.archival_code} {contract.contract_no} {contract.buyer_name}",
+            page_number=start,
         )
         for doc, reader in docs:
             at = len(writer.pages)
             writer.append(reader)
-            writer.add_outline_item(f"{doc.archival_code} {doc.filename}", at, parent=parent)
+            writer.add_outline_item(
+                title=f"{doc.archival_code} {doc.filename}", page_number=at, parent=parent
+            )
     writer.add_metadata({"/Title": f"销售合同档案 {year}年 {region}卷", "/Author": "hetong"})
     out = io.BytesIO()
     writer.write(out)

@@ -1,0 +1,163 @@
+"""Signed scans, the retrieval register and the bound volumes."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from docx import Document as Docx
+from pypdf import PdfReader, PdfWriter
+
+from tests.helpers import pdf_text
+
+
+@pytest.fixture
+def scan_pdf(converter) -> bytes:
+    """A real PDF with text, as a scanner with OCR would return it."""
+    doc = Docx()
+    doc.add_paragraph("客户回签：货物已验收合格，同意付款。杭州临平精工机械有限公司（盖章）")
+    out = io.BytesIO()
+    doc.save(out)
+    return converter.to_pdf(out.getvalue())
+
+
+def upload(client, auth, number, data, name="scan.pdf", role="clerk", **form):
+    return client.post(
+        f"/api/v1/contracts/{number}/documents", headers=auth(role),
+        data={"file": (io.BytesIO(data), name), **form}, content_type="multipart/form-data",
+    )  # fmt: skip
+
+
+def test_a_signed_scan_is_filed_listed_and_searchable(client, auth, effective, scan_pdf):
+    number = effective()
+    response = upload(client, auth, number, scan_pdf, note="客户回寄")
+    assert response.status_code == 201, response.get_json()
+    docs = response.get_json()["documents"]
+    scan = docs[-1]
+    assert (scan["kind"], scan["number"]) == ("signed_scan", f"{number}-SM01")
+    assert scan["archival_code"] == "HT·2026·华东·0001-02"
+    assert "docx" not in scan
+    found = client.get("/api/v1/search", query_string={"q": "验收合格", "kind": "signed_scan"},
+                       headers=auth("archivist")).get_json()  # fmt: skip
+    assert [h["number"] for h in found["hits"]] == [f"{number}-SM01"]
+    download = client.get(scan["pdf"]["url"], headers=auth("archivist"))
+    assert download.data == scan_pdf
+
+
+def _encrypted(data: bytes) -> bytes:
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    writer.encrypt("secret")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("make", "status", "words"),
+    [
+        (lambda pdf: b"", 422, "为空"),
+        (lambda pdf: b"GIF89a not a pdf", 422, "不是 PDF"),
+        (lambda pdf: pdf[: len(pdf) // 3], 422, "损坏"),
+        (_encrypted, 422, "加密"),
+    ],
+)
+def test_bad_uploads_get_a_clear_4xx_and_file_nothing(
+    client, auth, archive, effective, scan_pdf, make, status, words
+):
+    number = effective()
+    before = set(archive.storage.digests())
+    response = upload(client, auth, number, make(scan_pdf))
+    assert response.status_code == status
+    assert words in str(response.get_json())
+    assert set(archive.storage.digests()) == before
+
+
+def test_an_upload_over_the_size_limit_is_413(settings, auth, tokens, effective):
+    from service import create_app
+
+    number = effective()
+    small = create_app({**settings, "MAX_CONTENT_LENGTH": 10_000})
+    response = upload(small.test_client(), auth, number, b"%PDF-1.7" + b"0" * 20_000)
+    assert response.status_code == 413
+    assert response.is_json
+    small.extensions["hetong.archive"].close()
+
+
+def test_missing_file_field_is_422(client, auth, effective):
+    number = effective()
+    response = client.post(f"/api/v1/contracts/{number}/documents", headers=auth(),
+                           data={"other": "x"}, content_type="multipart/form-data")  # fmt: skip
+    assert response.status_code == 422
+    assert "file" in response.get_json()["errors"]
+
+
+def test_every_retrieval_is_in_the_access_log(client, auth, create):
+    body = create()
+    url = body["documents"][0]["pdf"]["url"]
+    client.get(url + "?purpose=审计抽查", headers=auth("archivist"))
+    client.get(body["documents"][0]["docx"]["url"], headers=auth("manager"))
+    log = client.get("/api/v1/access-log", headers=auth("archivist")).get_json()
+    assert log["total"] == 2
+    latest, first = log["items"]
+    assert (first["user"], first["purpose"], first["contract_no"]) == (
+        "archivist-user", "审计抽查", body["contract_no"],
+    )  # fmt: skip
+    assert first["detail"]["format"] == "pdf" and first["at"]
+    assert latest["user"] == "manager-user"
+    mine = client.get("/api/v1/access-log?user=manager-user", headers=auth("archivist"))
+    assert mine.get_json()["total"] == 1
+    assert client.get("/api/v1/access-log", headers=auth("clerk")).status_code == 403
+
+
+def test_volumes_are_listed_by_year_and_region(client, auth, create, payload):
+    create()
+    create()
+    payload["region"] = "华北"
+    create(payload)
+    volumes = client.get("/api/v1/volumes", headers=auth("archivist")).get_json()["items"]
+    assert volumes == [
+        {"year": 2026, "region": "华东", "contracts": 2, "documents": 2},
+        {"year": 2026, "region": "华北", "contracts": 1, "documents": 1},
+    ]
+
+
+def test_the_bound_volume_has_contents_and_a_bookmark_per_contract(
+    client, auth, create, effective, runner, tmp_path
+):
+    first = effective()
+    second = create()["contract_no"]
+    client.post(f"/api/v1/contracts/{first}/amendments", headers=auth(), json={
+        "reason": "调整", "effective_on": "2026-12-01",
+        "changes": [{"field": "payment.terms", "after": "验收后10日内付清"}]})  # fmt: skip
+    client.post(f"/api/v1/contracts/{first}/deliveries", headers=auth(), json={
+        "delivery_date": "2026-12-10", "items": [{"item": 0, "quantity": "1"}],
+        "carrier": "顺丰物流", "tracking_no": "SF1", "prepared_by": "张敏"})  # fmt: skip
+
+    response = client.get("/api/v1/volumes/2026/华东/pdf", headers=auth("archivist"))
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.data))
+    contents = reader.pages[0].extract_text()
+    assert "卷内目录" in contents
+    for expected in ("HT·2026·华东·0001", "HT·2026·华东·0002", first, second):
+        assert expected in contents
+    outline = reader.outline
+    top = [item.title for item in outline if not isinstance(item, list)]
+    assert top == [f"HT·2026·华东·0001 {first} 杭州临平精工机械有限公司",
+                   f"HT·2026·华东·0002 {second} 杭州临平精工机械有限公司"]  # fmt: skip
+    children = next(item for item in outline if isinstance(item, list))
+    assert [c.title.split()[1].split("-")[0] for c in children] == ["销售合同", "补充协议",
+                                                                     "发货通知单"]  # fmt: skip
+    # contract (1 page) + amendment + six delivery copies + the second contract, after contents
+    assert len(reader.pages) == 1 + 1 + 1 + 6 + 1
+    assert "补 充 协 议" in pdf_text(response.data)
+
+    assert client.get("/api/v1/volumes/2026/华东/pdf", headers=auth("clerk")).status_code == 403
+    assert client.get("/api/v1/volumes/1999/华东/pdf", headers=auth("archivist")).status_code == 404
+
+    from service.cli import main
+
+    target = tmp_path / "volume.pdf"
+    result = runner.invoke(main, ["volumes", "export", "2026", "华东", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert len(PdfReader(target).pages) == len(reader.pages)
