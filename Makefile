@@ -47,6 +47,7 @@ format: setup
 
 bench: setup
 	$(BIN)/python bench/render.py
+	$(BIN)/python bench/search.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
