@@ -145,6 +145,16 @@ def summary(contract: Contract, *, as_of: dt.date | None = None) -> dict[str, An
         "created_at": _iso(contract.created_at),
         "approved_by": contract.approved_by,
         "approved_at": _iso(contract.approved_at),
+        "retention": {
+            "state": contract.retention_state,
+            "hold": {
+                "reason": contract.hold_reason,
+                "by": contract.held_by,
+                "at": _iso(contract.held_at),
+            }
+            if contract.hold_reason
+            else None,
+        },
     }
 
 

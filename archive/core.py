@@ -11,7 +11,7 @@ from sqlalchemy import select
 from archive.catalogue import Catalogue
 from archive.index import Index
 from archive.locks import exclusive
-from archive.models import Document
+from archive.models import Document, Record
 from archive.storage import Storage
 from templates.convert import Converter
 from templates.render import Renderer
@@ -32,6 +32,7 @@ class Archive:
         major_share: Decimal = Decimal("0.10"),
         regions: list[str] | None = None,
         archival_pattern: str = "HT·{year}·{region}·{seq:04d}",
+        retention_years: dict[str, int] | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -49,6 +50,7 @@ class Archive:
         self.regions = list(regions or [])
         self.lock_path = self.data_dir / "filing.lock"
         self.archival_pattern = archival_pattern
+        self.retention_years = {"sales_contract": 5, **(retention_years or {})}
         self.index = Index(self.data_dir / "index", self.catalogue, self.storage)
 
     def open(self) -> Archive:
@@ -56,8 +58,12 @@ class Archive:
         self.catalogue.migrate()
         self.heal()
         self.index.open()
-        # Index changes a crash left in the outbox are applied now.
+        # Index changes a crash left in the outbox are applied now, and so is the rest of
+        # a destruction that a crash interrupted.
         self.index.apply_pending()
+        from archive.retention import finish_pending
+
+        finish_pending(self)
         return self
 
     def changed(self) -> None:
@@ -70,7 +76,11 @@ class Archive:
     def heal(self) -> list[str]:
         """Remove stored files that no catalogue row references (interrupted filings)."""
         with self.filing_lock(), self.catalogue.reading() as session:
-            referenced = set(session.scalars(select(Document.sha256)))
+            referenced = set(
+                session.scalars(select(Document.sha256).where(Document.destroyed_at.is_(None)))
+            )
+            for record in session.scalars(select(Record)):
+                referenced |= {record.pdf_sha256, record.docx_sha256}
             return self.storage.collect_orphans(referenced)
 
     def close(self) -> None:

@@ -8,14 +8,14 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from archive.errors import Conflict, NotFound
+from archive.errors import Conflict, Gone, NotFound
 from archive.models import Contract
 
 STATUS_TEXT = {"draft": "草稿", "effective": "已生效", "completed": "已履行完毕",
                "terminated": "已解除"}  # fmt: skip
 
 
-def load(session: Session, contract_no: str) -> Contract:
+def load(session: Session, contract_no: str, *, allow_destroyed: bool = False) -> Contract:
     contract = session.scalar(
         select(Contract)
         .where(Contract.contract_no == contract_no)
@@ -24,6 +24,14 @@ def load(session: Session, contract_no: str) -> Contract:
     )  # fmt: skip
     if contract is None:
         raise NotFound(f"合同 {contract_no} 不存在。")
+    if contract.retention_state in ("destroying", "destroyed") and not allow_destroyed:
+        from archive.retention import tombstone
+
+        raise Gone(
+            f"合同 {contract_no} 已于 {contract.destroyed_at:%Y-%m-%d} 经 {contract.destroyed_by} "
+            "批准销毁，仅保留登记信息。",
+            tombstone=tombstone(contract),
+        )
     return contract
 
 

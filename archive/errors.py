@@ -31,6 +31,12 @@ class Forbidden(ArchiveError):
     code = "forbidden"
 
 
+class Gone(ArchiveError):
+    """The record was destroyed under retention; only its register entry remains."""
+
+    code = "gone"
+
+
 class InvalidData(ArchiveError):
     """Data failed validation; ``errors`` maps dotted field paths to messages."""
 

@@ -45,6 +45,7 @@ FACETS = ("region", "year", "status", "kind", "payment_state")
 QUERY_FIELDS = ("content", "buyer", "seller", "product", "contract_no", "number", "region",
                 "status", "kind", "payment_state", "year")  # fmt: skip
 _GRAM_FIELDS = {"content", "buyer", "seller", "product"}
+GONE = ("destroying", "destroyed")  # retention states whose files no longer exist
 _PREFIX_FIELDS = _GRAM_FIELDS | {"contract_no", "number"}
 
 
@@ -224,8 +225,8 @@ class Index:
                 for number in numbers:
                     writer.delete_by_term("contract_no", number.lower())
                     contract = contracts.get(number)
-                    if contract is None:  # destroyed: its entries stay gone
-                        continue
+                    if contract is None or contract.retention_state in GONE:
+                        continue  # destroyed: its entries stay gone
                     state = payment_state(contract, dt.date.today())["payment_state"]
                     for entry in entries(self.storage, contract, state):
                         writer.add_document(**entry)
@@ -264,6 +265,8 @@ class Index:
                     select(Contract).options(selectinload(Contract.documents))
                 ).all()
             for contract in contracts:
+                if contract.retention_state in GONE:
+                    continue
                 state = payment_state(contract, dt.date.today())["payment_state"]
                 for entry in entries(self.storage, contract, state):
                     writer.add_document(**entry)
@@ -289,6 +292,8 @@ class Index:
             pending = set(session.scalars(select(IndexOutbox.contract_no)))
             query = select(Contract).options(selectinload(Contract.documents))
             for contract in session.scalars(query):
+                if contract.retention_state in GONE:
+                    continue
                 state = payment_state(contract, dt.date.today())["payment_state"]
                 marker = f"{contract.status}|{state}|{contract.total}"
                 for doc in contract.documents:

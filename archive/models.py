@@ -109,6 +109,14 @@ class Contract(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     approved_by: Mapped[str | None] = mapped_column(String(50))
     approved_at: Mapped[dt.datetime | None]
+    # Retention: None (kept), "unpaid_volume" (另册保管), "pending_destruction",
+    # "destroying" (approved, journaled, being carried out), "destroyed" (a tombstone).
+    retention_state: Mapped[str | None] = mapped_column(String(30), index=True)
+    hold_reason: Mapped[str | None] = mapped_column(Text)
+    held_by: Mapped[str | None] = mapped_column(String(50))
+    held_at: Mapped[dt.datetime | None]
+    destroyed_at: Mapped[dt.datetime | None]
+    destroyed_by: Mapped[str | None] = mapped_column(String(50))
 
     documents: Mapped[list[Document]] = relationship(
         back_populates="contract", order_by="Document.id", cascade="all, delete-orphan"
@@ -201,6 +209,8 @@ class Document(Base):
     libreoffice_version: Mapped[str | None] = mapped_column(String(50))
     created_by: Mapped[str] = mapped_column(String(50))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Set when the file was destroyed under retention; the row stays as the register entry.
+    destroyed_at: Mapped[dt.datetime | None]
 
     contract: Mapped[Contract] = relationship(back_populates="documents")
 
@@ -229,3 +239,48 @@ class IndexOutbox(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     contract_no: Mapped[str] = mapped_column(String(50), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Record(Base):
+    """A document of the archive itself, kept permanently: a destruction list (销毁清单) or a
+    destruction certificate (销毁记录)."""
+
+    __tablename__ = "records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    number: Mapped[str] = mapped_column(String(60), unique=True)
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    docx_sha256: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(50))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class RetentionRun(Base):
+    """One run of the retention sweep and what it found."""
+
+    __tablename__ = "retention_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    dry_run: Mapped[bool] = mapped_column(default=False)
+    actor: Mapped[str] = mapped_column(String(50))
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)
+    list_record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"))
+
+
+class Destruction(Base):
+    """A manager's approval to destroy contracts, and its journal: ``approved`` until every
+    file and index entry is gone, then ``done``. Start-up finishes an unfinished one."""
+
+    __tablename__ = "destructions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    approved_by: Mapped[str] = mapped_column(String(50))
+    approved_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    note: Mapped[str | None] = mapped_column(Text)
+    # The tombstones: number, parties, dates, amounts, documents and their hashes.
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    certificate_record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"))

@@ -43,7 +43,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "hetong users add 打印的令牌"}
     )
-    from service.api import access, contracts, docs, dossier, health, receivables, search, volumes
+    from service.api import (
+        access,
+        contracts,
+        docs,
+        dossier,
+        health,
+        receivables,
+        retention,
+        search,
+        volumes,
+    )
 
     app.register_blueprint(docs.assets)
     app.register_blueprint(health.blp)
@@ -53,6 +63,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(search.blp, url_prefix=f"{API_PREFIX}/search")
     api.register_blueprint(access.blp, url_prefix=f"{API_PREFIX}/access-log")
     api.register_blueprint(volumes.blp, url_prefix=f"{API_PREFIX}/volumes")
+    api.register_blueprint(retention.blp, url_prefix=f"{API_PREFIX}/retention")
+    api.register_blueprint(retention.holds, url_prefix=f"{API_PREFIX}/contracts")
     register_error_handlers(app)
     return app
 
@@ -79,6 +91,7 @@ def _archive(values: dict[str, Any]) -> Archive:
         major_share=Decimal(str(values["MAJOR_CHANGE_SHARE"])),
         regions=values["REGIONS"],
         archival_pattern=values["ARCHIVAL_CODE_PATTERN"],
+        retention_years=values["RETENTION_YEARS"],
     )
 
 

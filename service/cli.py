@@ -338,6 +338,79 @@ def volumes_export(obj: Context, year: int, region: str, output: Path | None) ->
     click.echo(str(target))
 
 
+@main.group("retention")
+def retention_group() -> None:
+    """保存期限：规则、清理、销毁。"""
+
+
+@retention_group.command("rules")
+@click.pass_obj
+def retention_rules(obj: Context) -> None:
+    """显示保存规则。"""
+    from archive import retention
+
+    for rule in retention.rules(obj.archive.retention_years):
+        if rule["follows"]:
+            click.echo(f"{rule['kind']}\t随 {rule['follows']}")
+        elif rule["years"] == "permanent":
+            click.echo(f"{rule['kind']}\t永久保存")
+        else:
+            click.echo(f"{rule['kind']}\t{rule['years']} 年，自签订年度结束起算")
+
+
+@retention_group.command("run")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="以该日为准（默认今天）。")
+@click.option("--dry-run", is_flag=True, help="只报告，不做任何更改。")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON 报告。")
+@click.pass_obj
+@domain_errors
+def retention_run(obj: Context, as_of, dry_run: bool, as_json: bool) -> None:
+    """执行清理（每天由 cron 运行）：到期合同移入欠款另册或列入待销毁。"""
+    from archive import retention
+
+    day = as_of.date() if as_of else dt.date.today()
+    report = retention.run(obj.archive, as_of=day, dry_run=dry_run, actor=obj.actor())
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    names = {"in_performance": "履行中", "held": "保全", "moved_to_unpaid": "移入欠款另册",
+             "unpaid": "仍在欠款另册", "pending_destruction": "新列入待销毁",
+             "awaiting_approval": "待销毁（等待审批）"}  # fmt: skip
+    click.echo(f"清理 {report['as_of']}" + ("（演练，未做更改）" if dry_run else ""))
+    for key, label in names.items():
+        numbers = report["contracts"][key]
+        click.echo(f"  {label}：{len(numbers)}" + (f"  {' '.join(numbers)}" if numbers else ""))
+    if report["destruction_list"]:
+        click.echo(f"  销毁清单：{report['destruction_list']}")
+
+
+@retention_group.command("destroy")
+@click.argument("contract_nos", nargs=-1, required=True)
+@click.option("--note", help="备注（写入销毁记录）。")
+@click.pass_obj
+@domain_errors
+def retention_destroy(obj: Context, contract_nos: tuple[str, ...], note: str | None) -> None:
+    """批准销毁待销毁的合同（须以销售经理身份：--as 经理用户名）。"""
+    from archive import retention
+
+    result = retention.destroy(obj.archive, contract_nos, note, obj.actor())
+    click.echo(f"已销毁 {len(result['contracts'])} 份合同；销毁记录 {result['certificate']}")
+
+
+@contracts_group.command("hold")
+@click.argument("contract_no")
+@click.option("--reason", help="保全原因。")
+@click.option("--release", is_flag=True, help="解除保全。")
+@click.pass_obj
+@domain_errors
+def contracts_hold(obj: Context, contract_no: str, reason: str | None, release: bool) -> None:
+    """保全合同（不移卷、不销毁），或以 --release 解除。"""
+    from archive import retention
+
+    retention.hold(obj.archive, contract_no, reason, obj.actor(), release=release)
+    click.echo(f"{contract_no}\t{'已解除保全' if release else '已保全'}")
+
+
 @main.group("templates")
 def templates_group() -> None:
     """Word 模板。"""

@@ -33,6 +33,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Contract number pattern; {year} {month} come from the signing date.",
     ),
     Setting(
+        "RETENTION_YEARS",
+        {"sales_contract": 5},
+        "Years kept per document kind, counted from the end of the signing year; "
+        "amendments, delivery notices and scans follow their contract.",
+    ),
+    Setting(
         "ARCHIVAL_CODE_PATTERN",
         "HT·{year}·{region}·{seq:04d}",
         "档号 pattern: one series per volume (signing year × region).",
@@ -77,6 +83,9 @@ def _coerce(name: str, raw: str) -> Any:
         return int(raw)
     if isinstance(default, list):
         return [part.strip() for part in raw.split(",") if part.strip()]
+    if isinstance(default, dict):  # kind=5,other=10
+        pairs = (part.split("=", 1) for part in raw.split(",") if "=" in part)
+        return {key.strip(): int(value) for key, value in pairs}
     return raw
 
 
@@ -109,7 +118,11 @@ def settings_table() -> str:
     """The settings as a Markdown table (kept in sync with the README by a test)."""
     rows = ["| Setting | Default | Meaning |", "|---|---|---|"]
     for s in SETTINGS:
-        default = ",".join(s.default) if isinstance(s.default, list) else s.default
+        default = s.default
+        if isinstance(default, list):
+            default = ",".join(default)
+        elif isinstance(default, dict):
+            default = ",".join(f"{k}={v}" for k, v in default.items())
         rows.append(f"| `HETONG_{s.name}` | `{default}` | {s.help} |")
     return "\n".join(rows)
 

@@ -11,7 +11,7 @@ import logging
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
-from archive.errors import ArchiveError, Conflict, Forbidden, InvalidData, NotFound
+from archive.errors import ArchiveError, Conflict, Forbidden, Gone, InvalidData, NotFound
 from archive.storage import StorageError
 from templates.errors import ConverterUnavailable, FontMissing, RenderError, TemplateProblem
 
@@ -47,6 +47,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Conflict)
     def _conflict(exc: Conflict):
         return error_response(409, exc.message)
+
+    @app.errorhandler(Gone)
+    def _gone(exc: Gone):
+        body = {"code": 410, "status": STATUS_TEXT[410], "message": exc.message,
+                "tombstone": exc.details.get("tombstone")}  # fmt: skip
+        return jsonify(body), 410
 
     @app.errorhandler(Forbidden)
     def _forbidden(exc: Forbidden):

@@ -7,6 +7,7 @@ strict undefined variables must succeed, and its East-Asian font must be install
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -15,7 +16,14 @@ from typing import Any
 from marshmallow import Schema
 
 from schemas import ContractSchema
-from templates import amendment, delivery_notice, pdf, sales_contract, volume_contents
+from templates import (
+    amendment,
+    delivery_notice,
+    destruction,
+    pdf,
+    sales_contract,
+    volume_contents,
+)
 from templates.errors import RenderError
 from templates.render import Renderer
 
@@ -48,12 +56,44 @@ def _delivery_sample() -> dict[str, Any]:
     return delivery_notice.context("FH-000000-0000", _SampleContract(), record)
 
 
+_SAMPLE_TOMBSTONE = {
+    "contract_no": "HT-202003-0001",
+    "archival_code": "HT·2020·华东·0001",
+    "seller": "示例供方",
+    "buyer": "示例需方",
+    "region": "华东",
+    "signed_on": "2020-03-15",
+    "status": "completed",
+    "total": "100.00",
+    "paid": "100.00",
+    "documents": [
+        {"kind": "sales_contract", "number": "HT-202003-0001", "format": "pdf", "sha256": "0" * 64}
+    ],
+}
+
+
 class _SampleVolumeEntry:
     archival_code = "HT·2026·华东·0001"
     contract_no = "HT-000000-0000"
     buyer_name = "示例需方有限公司"
     signed_on = "2026-11-20"
     total = Decimal("100.00")
+
+
+_SAMPLE_TOMBSTONE = {
+    "contract_no": "HT-202003-0001",
+    "archival_code": "HT·2020·华东·0001",
+    "seller": "示例供方",
+    "buyer": "示例需方",
+    "region": "华东",
+    "signed_on": "2020-03-15",
+    "status": "completed",
+    "total": "100.00",
+    "paid": "100.00",
+    "documents": [
+        {"kind": "sales_contract", "number": "HT-202003-0001", "format": "pdf", "sha256": "0" * 64}
+    ],
+}
 
 
 class _SampleVolumeEntry:
@@ -80,6 +120,15 @@ SPECS: dict[str, TemplateSpec] = {
     ),
     amendment.TEMPLATE: TemplateSpec(amendment.AmendmentContext, _amendment_sample),
     delivery_notice.TEMPLATE: TemplateSpec(delivery_notice.DeliveryNoticeContext, _delivery_sample),
+    destruction.TEMPLATE: TemplateSpec(
+        destruction.DestructionContext,
+        lambda: {
+            **destruction.certificate_context(
+                [_SAMPLE_TOMBSTONE], "王经理", dt.datetime(2026, 1, 5, 9, 0), "到期销毁"
+            ),
+            "number": "XH-2026-0001",
+        },
+    ),
     volume_contents.TEMPLATE: TemplateSpec(
         volume_contents.VolumeContentsContext,
         lambda: volume_contents.context(2026, "华东", [(_SampleVolumeEntry(), 3, 2)]),

@@ -183,7 +183,8 @@ class Converter:
         self._url = f"http://127.0.0.1:{port}"
 
     def _wait_ready(self) -> dict:
-        deadline = time.monotonic() + self.start_timeout
+        # A listener someone else runs is either there or not: do not wait long for it.
+        deadline = time.monotonic() + (self.start_timeout if self.managed else 3)
         last_error: Exception | None = None
         while time.monotonic() < deadline:
             if self.managed and not self.running:

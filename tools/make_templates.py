@@ -327,7 +327,42 @@ def volume_contents() -> None:
     doc.save(OUT / "volume_contents.docx")
 
 
+def destruction() -> None:
+    doc = new_document("销毁记录")
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Cm(29.7), Cm(21.0)
+    heading(doc, "{{ title }}", size=18)
+    p = doc.add_paragraph("编号：{{ number }}")
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    doc.add_paragraph("{{ intro }}")
+    t = table(
+        doc,
+        ["序号", "合同编号", "档号", "供方 / 需方", "签订日期", "金额（元）", "文件及其 SHA-256"],
+        [1.2, 3.2, 3.8, 4.8, 2.6, 2.6, 7.4],
+    )
+    row(t, ["{%tr for r in rows %}"])
+    row(
+        t,
+        [
+            "{{ r.no }}",
+            "{{ r.contract_no }}",
+            "{{ r.code }}",
+            "{{ r.parties }}",
+            "{{ r.signed_on }}",
+            "{{ r.total }}",
+            "{{ r.documents }}",
+        ],
+    )
+    row(t, ["{%tr endfor %}"])
+    fix_widths(t, right=(5,))
+    doc.add_paragraph("{{ approval }}")
+    doc.add_paragraph("档案管理人员：　　　　　　　　　监销人：")
+    footer(doc, "{{ number }}（永久保存）")
+    doc.save(OUT / "destruction.docx")
+
+
 if __name__ == "__main__":
-    for make in (sales_contract, amendment, delivery_notice, volume_contents):
+    for make in (sales_contract, amendment, delivery_notice, volume_contents, destruction):
         make()
         print(f"wrote {OUT / make.__name__}.docx")

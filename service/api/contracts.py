@@ -11,7 +11,9 @@ from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
 from archive import audit, contracts
+from archive.dossier import load
 from archive.errors import InvalidData, NotFound
+from archive.index import GONE
 from archive.models import Contract, Document
 from schemas import ContractSchema
 from schemas.views import ApiErrorSchema, ContractViewSchema, StatusChangeSchema
@@ -158,6 +160,8 @@ def download(contract_no: str, doc_id: int):
         doc = session.get(Document, doc_id)
         if doc is None or doc.contract.contract_no != contract_no:
             raise NotFound(f"合同 {contract_no} 没有编号为 {doc_id} 的文件。")
+        if doc.destroyed_at or doc.contract.retention_state in GONE:
+            load(session, contract_no)  # raises Gone with the tombstone
         data = arc.storage.get(doc.sha256)
     purpose = (request.args.get("purpose") or "")[:200] or None
     with arc.catalogue.writing() as session:

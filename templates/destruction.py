@@ -1,0 +1,80 @@
+"""The destruction list (销毁清单) of a retention run and the destruction certificate
+(销毁记录) of a manager's approval: one template, two titles."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import Schema, fields
+
+from archive.money import figures
+from templates.sales_contract import chinese_date
+
+TEMPLATE = "destruction"
+KINDS = {"sales_contract": "合同", "amendment": "补充协议", "delivery_notice": "发货通知单",
+         "signed_scan": "扫描件"}  # fmt: skip
+
+
+def _rows(items: list[dict[str, Any]]) -> list[dict[str, str]]:
+    rows = []
+    for n, item in enumerate(items, start=1):
+        docs = {}
+        for d in item["documents"]:
+            if d["format"] == "pdf":
+                docs[d["number"]] = f"{KINDS.get(d['kind'], d['kind'])} {d['number']} " \
+                                    f"SHA-256 {d['sha256']}"  # fmt: skip
+        rows.append({
+            "no": str(n), "contract_no": item["contract_no"],
+            "code": item.get("archival_code") or "",
+            "parties": f"{item['seller']} / {item['buyer']}",
+            "signed_on": chinese_date(item["signed_on"]), "total": figures(Decimal(item["total"])),
+            "documents": "；".join(docs.values()),
+        })  # fmt: skip
+    return rows
+
+
+def list_context(contracts, as_of: dt.date) -> dict[str, Any]:
+    from archive.retention import tombstone
+
+    return {
+        "title": "销售合同销毁清单",
+        "intro": f"以下合同已满保存期限（截至{chinese_date(as_of)}），已履行完毕且款项结清，"
+                 "拟报销售经理批准后销毁。",
+        "rows": _rows([tombstone(c) for c in contracts]),
+        "approval": "销售经理审批：　　　　　　　　　日期：",
+    }  # fmt: skip
+
+
+def certificate_context(items, approver: str, at: dt.datetime, note: str | None) -> dict:
+    return {
+        "title": "销售合同销毁记录",
+        "intro": f"经销售经理 {approver} 于{chinese_date(at.date())}批准，下列合同及其全部文件"
+                 f"已销毁，检索条目已删除，登记信息保留备查。{('备注：' + note) if note else ''}",
+        "rows": _rows(items),
+        "approval": f"批准人：{approver}　　批准时间：{at:%Y-%m-%d %H:%M} UTC",
+    }  # fmt: skip
+
+
+def properties(number: str, title: str) -> dict[str, str]:
+    return {"title": f"{title} {number}", "subject": title, "keywords": f"{title}, {number}",
+            "author": "hetong", "language": "zh-CN"}  # fmt: skip
+
+
+class RowContext(Schema):
+    no = fields.String()
+    contract_no = fields.String()
+    code = fields.String()
+    parties = fields.String()
+    signed_on = fields.String()
+    total = fields.String()
+    documents = fields.String()
+
+
+class DestructionContext(Schema):
+    number = fields.String()
+    title = fields.String()
+    intro = fields.String()
+    rows = fields.List(fields.Nested(RowContext))
+    approval = fields.String()
