@@ -5,7 +5,7 @@ STAMP       := $(VENV)/.installed
 # The system interpreter carries Debian's `uno` module, which the LibreOffice listener
 # (unoserver) needs; the venv sees it through --system-site-packages.
 SYSPYTHON   := /usr/bin/python3
-APT_PACKAGES := python3 python3-venv python3-uno libreoffice-writer-nogui fonts-noto-cjk fontconfig
+APT_PACKAGES := python3 python3-venv python3-uno libreoffice-writer-nogui fonts-noto-cjk fontconfig chromium
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test setup system lint format bench clean

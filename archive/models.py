@@ -70,6 +70,8 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(50), unique=True)
     role: Mapped[str] = mapped_column(String(20))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # For signing in to the pages; None means API token only.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

@@ -7,10 +7,13 @@ import re
 import secrets
 
 from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from archive.catalogue import Catalogue
-from archive.errors import Conflict, InvalidData
+from archive.errors import Conflict, InvalidData, NotFound
 from archive.models import User
+
+_DUMMY = generate_password_hash("not a password")
 
 ROLES = ("clerk", "archivist", "manager", "admin")
 _NAME = re.compile(r"^[\w.\-]{1,50}$")
@@ -20,7 +23,17 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def add_user(catalogue: Catalogue, name: str, role: str) -> tuple[User, str]:
+MIN_PASSWORD = 8
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidData({"password": [f"密码至少 {MIN_PASSWORD} 个字符。"]})
+
+
+def add_user(
+    catalogue: Catalogue, name: str, role: str, *, password: str | None = None
+) -> tuple[User, str]:
     """Create a user; return it with its API token (shown once, never stored)."""
     errors: dict[str, list[str]] = {}
     if not _NAME.match(name):
@@ -29,13 +42,39 @@ def add_user(catalogue: Catalogue, name: str, role: str) -> tuple[User, str]:
         errors["role"] = [f"角色必须是 {', '.join(ROLES)} 之一。"]
     if errors:
         raise InvalidData(errors)
+    if password is not None:
+        _check_password(password)
     token = "ht_" + secrets.token_urlsafe(32)
     with catalogue.writing() as session:
         if session.scalar(select(User).where(User.name == name)):
             raise Conflict(f"用户 {name} 已存在。", field="name")
-        user = User(name=name, role=role, token_hash=token_hash(token))
+        hashed = generate_password_hash(password) if password else None
+        user = User(name=name, role=role, token_hash=token_hash(token), password_hash=hashed)
         session.add(user)
     return user, token
+
+
+def set_password(catalogue: Catalogue, name: str, password: str) -> None:
+    _check_password(password)
+    with catalogue.writing() as session:
+        user = session.scalar(select(User).where(User.name == name))
+        if user is None:
+            raise NotFound(f"用户 {name} 不存在。")
+        user.password_hash = generate_password_hash(password)
+
+
+def by_password(catalogue: Catalogue, name: str, password: str) -> User | None:
+    """The user if the password is right; the same answer time for a wrong name."""
+    with catalogue.reading() as session:
+        user = session.scalar(select(User).where(User.name == name))
+    stored = user.password_hash if user and user.password_hash else _DUMMY
+    ok = check_password_hash(stored, password)
+    return user if ok and user is not None and user.password_hash else None
+
+
+def by_name(catalogue: Catalogue, name: str) -> User | None:
+    with catalogue.reading() as session:
+        return session.scalar(select(User).where(User.name == name))
 
 
 def by_token(catalogue: Catalogue, token: str) -> User | None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.json.ensure_ascii = False
     app.extensions["hetong.archive"] = _archive(values).open()
+    app.config.update(
+        SECRET_KEY=values["SECRET_KEY"] or _secret_key(Path(values["DATA_DIR"])),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=8 * 3600,
+    )
 
     api = Api(app)
     api.spec.components.security_scheme(
@@ -65,8 +73,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(volumes.blp, url_prefix=f"{API_PREFIX}/volumes")
     api.register_blueprint(retention.blp, url_prefix=f"{API_PREFIX}/retention")
     api.register_blueprint(retention.holds, url_prefix=f"{API_PREFIX}/contracts")
+    from service.pages import register as register_pages
+
+    register_pages(app)
     register_error_handlers(app)
     return app
+
+
+def _secret_key(data_dir: Path) -> str:
+    """A random key kept (0600) in the data root, so sessions survive restarts."""
+    path = data_dir / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
 
 
 def _archive(values: dict[str, Any]) -> Archive:

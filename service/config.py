@@ -66,6 +66,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CONVERTER_PYTHON", "", "Interpreter that has `uno`; empty means this one."),
     Setting("CONVERTER_TIMEOUT", 60, "Seconds before a conversion counts as hung."),
     Setting("CONVERTER_START_TIMEOUT", 90, "Seconds LibreOffice may take to start."),
+    Setting("SECRET_KEY", "", "Signs session cookies; empty means a random key kept in DATA_DIR."),
     Setting("HOST", "127.0.0.1", "Address `hetong serve` listens on."),
     Setting("PORT", 8000, "Port `hetong serve` listens on."),
     Setting("THREADS", 8, "Worker threads of the WSGI server."),

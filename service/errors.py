@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, has_request_context, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from archive.errors import ArchiveError, Conflict, Forbidden, Gone, InvalidData, NotFound
@@ -26,6 +26,10 @@ STATUS_TEXT = {
 
 
 def error_response(code: int, message: str, errors: dict | None = None, **headers: str):
+    if _wants_page():
+        page = render_template("error.html", code=code, title=STATUS_TEXT.get(code, ""),
+                               message=message)  # fmt: skip
+        return page, code, headers
     body = {"code": code, "status": STATUS_TEXT.get(code, ""), "message": message}
     if errors:
         body["errors"] = errors
@@ -33,6 +37,11 @@ def error_response(code: int, message: str, errors: dict | None = None, **header
     response.status_code = code
     response.headers.update(headers)
     return response
+
+
+def _wants_page() -> bool:
+    """People's pages get an HTML error page; the API and health check get JSON."""
+    return has_request_context() and not request.path.startswith(("/api/", "/healthz"))
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -1,0 +1,181 @@
+"""Clerk and manager pages: contracts, the new-contract form, the dossier and its forms."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from sqlalchemy import select
+
+from archive import amendments, audit, contracts, deliveries, payments, retention, scans
+from archive.dossier import load
+from archive.errors import ArchiveError, InvalidData
+from archive.index import GONE
+from archive.models import Contract, Document
+from service.app import archive
+from service.pages import current_actor, load_user, login_required
+from service.pages.forms import flat, to_payload
+from templates.errors import ConverterUnavailable, FontMissing
+
+bp = Blueprint("contracts_pages", __name__, url_prefix="/contracts")
+bp.before_request(load_user)
+
+UNAVAILABLE = (ConverterUnavailable, FontMissing)
+
+
+@bp.get("")
+@login_required()
+def index():
+    status = request.args.get("status") or None
+    query = select(Contract).order_by(Contract.id.desc()).limit(200)
+    if status:
+        query = query.where(Contract.status == status)
+    with archive().catalogue.reading() as session:
+        rows = [c for c in session.scalars(query) if c.retention_state not in GONE]
+    return render_template("contracts/index.html", rows=rows, status=status)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required("clerk", "manager")
+def new():
+    values: dict[str, str] = {"region": archive().regions[0] if archive().regions else "",
+                              "signed_on": dt.date.today().isoformat(),
+                              "transport.freight_paid_by": "seller"}  # fmt: skip
+    errors: dict[str, list[str]] = {}
+    items = 3
+    if request.method == "POST":
+        payload = to_payload(request.form, lines=("extra_clauses",))
+        values = flat(payload)
+        items = max(3, len(payload.get("items", [])) + 1)
+        try:
+            contract = contracts.create(archive(), payload, current_actor())
+        except InvalidData as exc:
+            errors = exc.errors
+        except UNAVAILABLE as exc:
+            errors = {"_schema": [f"文档生成暂不可用：{exc}。未保存任何内容，请稍后重试。"]}
+        else:
+            flash(f"已生成合同 {contract.contract_no}。", "ok")
+            return redirect(url_for(".show", contract_no=contract.contract_no))
+    return render_template("contracts/new.html", values=values, errors=errors, items=items,
+                           regions=archive().regions), 422 if errors else 200  # fmt: skip
+
+
+@bp.get("/<contract_no>")
+@login_required()
+def show(contract_no: str):
+    try:
+        contract = contracts.get(archive(), contract_no)
+    except ArchiveError as exc:
+        return render_template("gone.html", error=exc), 410 if exc.code == "gone" else 404
+    trail = audit.entries(archive().catalogue, target=contract_no, limit=100)
+    return render_template("contracts/show.html", c=contract,
+                           d=contracts.dossier(contract), trail=trail,
+                           documents=_documents(contract))  # fmt: skip
+
+
+def _documents(contract: Contract) -> list[dict]:
+    grouped: dict[str, dict] = {}
+    for doc in contract.documents:
+        entry = grouped.setdefault(doc.number, {"kind": doc.kind, "number": doc.number,
+                                                "code": doc.archival_code})  # fmt: skip
+        entry[doc.format] = doc
+    return list(grouped.values())
+
+
+def _act(contract_no: str, action, success: str):
+    """Run a domain action from a form; errors come back to the dossier page as messages."""
+    try:
+        action()
+    except InvalidData as exc:
+        for path, messages in exc.errors.items():
+            flash(f"{path}：{' '.join(messages)}", "error")
+    except (ArchiveError, *UNAVAILABLE) as exc:
+        flash(str(exc), "error")
+    else:
+        flash(success, "ok")
+    return redirect(url_for(".show", contract_no=contract_no))
+
+
+@bp.post("/<contract_no>/status")
+@login_required()
+def change_status(contract_no: str):
+    status = request.form.get("status", "")
+    return _act(contract_no, lambda: contracts.change_status(
+        archive(), contract_no, status, current_actor(), note=request.form.get("note") or None),
+        "合同状态已更新。")  # fmt: skip
+
+
+@bp.post("/<contract_no>/payments")
+@login_required("clerk", "manager")
+def pay(contract_no: str):
+    payload = to_payload(request.form)
+    return _act(contract_no, lambda: payments.pay(archive(), contract_no, payload,
+                                                  current_actor()), "已登记收款。")  # fmt: skip
+
+
+@bp.post("/<contract_no>/deliveries")
+@login_required("clerk", "manager")
+def deliver(contract_no: str):
+    payload = to_payload(request.form)
+    payload["items"] = [{"item": int(row["item"]), "quantity": row["quantity"]}
+                        for row in payload.get("items", []) if row.get("quantity")]  # fmt: skip
+
+    def action():
+        deliveries.deliver(archive(), contract_no, payload, current_actor())
+
+    return _act(contract_no, action, "已开具发货通知单。")
+
+
+@bp.post("/<contract_no>/amendments")
+@login_required("clerk", "manager")
+def amend(contract_no: str):
+    payload = to_payload(request.form, lists=("changes",))
+    for change in payload.get("changes", []):
+        if "item" in change:
+            change["item"] = int(change["item"]) if change["item"].isdigit() else change["item"]
+        if change.get("field") not in amendments.ITEM_FIELDS:
+            change.pop("item", None)
+
+    def action():
+        amendments.amend(archive(), contract_no, payload, current_actor())
+
+    return _act(contract_no, action, "已签订补充协议。")
+
+
+@bp.post("/<contract_no>/hold")
+@login_required("archivist", "manager")
+def hold(contract_no: str):
+    release = request.form.get("release") == "1"
+    return _act(contract_no, lambda: retention.hold(
+        archive(), contract_no, request.form.get("reason"), current_actor(), release=release),
+        "已解除保全。" if release else "已保全。")  # fmt: skip
+
+
+@bp.post("/<contract_no>/documents")
+@login_required("clerk", "archivist", "manager")
+def upload(contract_no: str):
+    file = request.files.get("file")
+    data = file.read() if file else b""
+    return _act(contract_no, lambda: scans.upload(archive(), contract_no, data, current_actor(),
+                                                  filename=file.filename if file else ""),
+                "已上传签署扫描件。")  # fmt: skip
+
+
+@bp.get("/<contract_no>/documents/<int:doc_id>")
+@login_required()
+def download(contract_no: str, doc_id: int):
+    arc = archive()
+    with arc.catalogue.reading() as session:
+        doc = session.get(Document, doc_id)
+        if doc is None or doc.contract.contract_no != contract_no:
+            abort(404)
+        load(session, contract_no)  # a destroyed contract's files are gone (410)
+        data = arc.storage.get(doc.sha256)
+    purpose = (request.args.get("purpose") or "")[:200] or None
+    with arc.catalogue.writing() as session:
+        audit.record(session, current_actor(), "document.download", contract_no, note=purpose,
+                     document_id=doc.id, kind=doc.kind, format=doc.format,
+                     sha256=doc.sha256)  # fmt: skip
+    return send_file(io.BytesIO(data), mimetype=doc.media_type, as_attachment=True,
+                     download_name=doc.filename, max_age=0)  # fmt: skip

@@ -1,0 +1,75 @@
+"""Manager and archivist page: retention runs, what awaits destruction, the unpaid volume."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from sqlalchemy import select
+
+from archive import retention
+from archive.errors import ArchiveError
+from archive.models import Contract, Destruction, Record
+from service.app import archive
+from service.pages import current_actor, load_user, login_required
+from templates.errors import RenderError
+
+bp = Blueprint("retention_pages", __name__, url_prefix="/retention")
+bp.before_request(load_user)
+
+
+@bp.get("")
+@login_required("archivist", "manager")
+def index():
+    with archive().catalogue.reading() as session:
+        pending = session.scalars(
+            select(Contract)
+            .where(Contract.retention_state == "pending_destruction")
+            .order_by(Contract.contract_no)
+        ).all()
+        unpaid = session.scalars(
+            select(Contract)
+            .where(Contract.retention_state == "unpaid_volume")
+            .order_by(Contract.signed_on, Contract.contract_no)
+        ).all()
+        done = session.scalars(select(Destruction).order_by(Destruction.id.desc()).limit(20)).all()
+        records = {r.id: r.number for r in session.scalars(select(Record))}
+    return render_template("retention.html", runs=retention.runs(archive(), limit=10),
+                           pending=pending, unpaid=unpaid, done=done, records=records,
+                           rules=retention.rules(archive().retention_years))  # fmt: skip
+
+
+@bp.post("/runs")
+@login_required("archivist", "manager")
+def run():
+    try:
+        as_of = dt.date.fromisoformat(request.form.get("as_of") or dt.date.today().isoformat())
+        report = retention.run(archive(), as_of=as_of, dry_run=request.form.get("dry_run") == "1",
+                               actor=current_actor())  # fmt: skip
+        flash(f"清理完成：{report['counts']}", "ok")
+    except (ValueError, ArchiveError, RenderError) as exc:
+        flash(f"清理失败：{exc}", "error")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/destructions")
+@login_required("manager")
+def destroy():
+    numbers = request.form.getlist("contract_no")
+    try:
+        result = retention.destroy(archive(), numbers, request.form.get("note") or None,
+                                   current_actor())  # fmt: skip
+    except (ArchiveError, RenderError) as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".index"))
+    flash(f"已销毁 {len(result['contracts'])} 份合同，销毁记录 {result['certificate']}。", "ok")
+    return redirect(url_for(".index"))
+
+
+@bp.get("/records/<number>.pdf")
+@login_required("archivist", "manager")
+def record_pdf(number: str):
+    _record, data = retention.certificate_file(archive(), number)
+    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
+                     download_name=f"{number}.pdf", max_age=0)  # fmt: skip
