@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import Schema, fields
 
 from archive.money import figures, upper
-from templates.sales_contract import PartyContext, _party, chinese_date
+from templates.sales_contract import PartyContext, _party, chinese_date, dossier_properties
 
 TEMPLATE = "amendment"
 TITLE = "补充协议"
@@ -54,14 +54,7 @@ def context(number: str, contract, terms: dict[str, Any], record: dict[str, Any]
 
 
 def properties(number: str, contract) -> dict[str, str]:
-    return {
-        "title": f"{TITLE} {number}",
-        "subject": f"{contract.contract_no} {contract.buyer_name} 的{TITLE}",
-        "keywords": f"{TITLE}, {number}, {contract.contract_no}, {contract.region}",
-        "identifier": number,
-        "author": "hetong",
-        "language": "zh-CN",
-    }
+    return dossier_properties(TITLE, number, contract)
 
 
 class ChangeContext(Schema):

@@ -80,30 +80,6 @@ class _SampleVolumeEntry:
     total = Decimal("100.00")
 
 
-_SAMPLE_TOMBSTONE = {
-    "contract_no": "HT-202003-0001",
-    "archival_code": "HT·2020·华东·0001",
-    "seller": "示例供方",
-    "buyer": "示例需方",
-    "region": "华东",
-    "signed_on": "2020-03-15",
-    "status": "completed",
-    "total": "100.00",
-    "paid": "100.00",
-    "documents": [
-        {"kind": "sales_contract", "number": "HT-202003-0001", "format": "pdf", "sha256": "0" * 64}
-    ],
-}
-
-
-class _SampleVolumeEntry:
-    archival_code = "HT·2026·华东·0001"
-    contract_no = "HT-000000-0000"
-    buyer_name = "示例需方有限公司"
-    signed_on = "2026-11-20"
-    total = Decimal("100.00")
-
-
 class _SampleContract:
     """Just enough of a contract for a trial rendering."""
 

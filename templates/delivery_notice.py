@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import Schema, fields
 
 from archive.money import figures, upper
-from templates.sales_contract import chinese_date
+from templates.sales_contract import ItemContext, chinese_date, dossier_properties
 
 TEMPLATE = "delivery_notice"
 TITLE = "发货通知单"
@@ -48,24 +48,7 @@ def context(number: str, contract, delivery: dict[str, Any]) -> dict[str, Any]:
 
 
 def properties(number: str, contract) -> dict[str, str]:
-    return {
-        "title": f"{TITLE} {number}",
-        "subject": f"{contract.contract_no} {contract.buyer_name} 的{TITLE}",
-        "keywords": f"{TITLE}, {number}, {contract.contract_no}, {contract.region}",
-        "identifier": number,
-        "author": "hetong",
-        "language": "zh-CN",
-    }
-
-
-class LineContext(Schema):
-    no = fields.Integer()
-    name = fields.String()
-    spec = fields.String()
-    unit = fields.String()
-    quantity = fields.String()
-    unit_price = fields.String()
-    amount = fields.String()
+    return dossier_properties(TITLE, number, contract)
 
 
 class CopyContext(Schema):
@@ -86,7 +69,7 @@ class DeliveryNoticeContext(Schema):
     carrier = fields.String()
     tracking_no = fields.String()
     prepared_by = fields.String()
-    lines = fields.List(fields.Nested(LineContext))
+    lines = fields.List(fields.Nested(ItemContext))
     total = fields.String()
     total_upper = fields.String()
     copies = fields.List(fields.Nested(CopyContext))

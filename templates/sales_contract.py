@@ -97,6 +97,18 @@ def properties(contract_no: str, data: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def dossier_properties(title: str, number: str, contract) -> dict[str, str]:
+    """Metadata of a document filed in a contract's dossier (amendment, delivery notice)."""
+    return {
+        "title": f"{title} {number}",
+        "subject": f"{contract.contract_no} {contract.buyer_name} 的{title}",
+        "keywords": f"{title}, {number}, {contract.contract_no}, {contract.region}",
+        "identifier": number,
+        "author": "hetong",
+        "language": "zh-CN",
+    }
+
+
 class PartyContext(Schema):
     name = fields.String()
     address = fields.String()

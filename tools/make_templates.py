@@ -114,6 +114,29 @@ def footer(doc, text: str) -> None:
     p.add_run(text).font.size = Pt(9)
 
 
+def items_table(doc, var: str, collection: str) -> None:
+    """Products with quantities, prices and amounts, and the total in figures and 大写."""
+    t = table(
+        doc,
+        ["序号", "产品名称", "规格型号", "单位", "数量", "单价（元）", "金额（元）"],
+        [1.2, 4.0, 2.6, 1.2, 1.6, 2.6, 3.2],
+    )
+    row(t, [f"{{%tr for {var} in {collection} %}}"])
+    row(
+        t,
+        [
+            f"{{{{ {var}.{key} }}}}"
+            for key in ("no", "name", "spec", "unit", "quantity", "unit_price", "amount")
+        ],
+    )
+    row(t, ["{%tr endfor %}"])
+    total = t.add_row().cells
+    merged = total[0].merge(total[5])
+    merged.text = "合计人民币（大写）：{{ total_upper }}"
+    total[6].text = "¥{{ total }}"
+    fix_widths(t, right=(4, 5, 6))
+
+
 def sales_contract() -> None:
     doc = new_document("销售合同")
     heading(doc, "销 售 合 同")
@@ -126,30 +149,7 @@ def sales_contract() -> None:
         "签订本合同，共同遵守。"
     )
     clause(doc, "一、产品名称、规格型号、数量、价格", "")
-    t = table(
-        doc,
-        ["序号", "产品名称", "规格型号", "单位", "数量", "单价（元）", "金额（元）"],
-        [1.2, 3.6, 2.6, 1.2, 1.8, 2.8, 3.2],
-    )
-    row(t, ["{%tr for item in items %}"])
-    row(
-        t,
-        [
-            "{{ item.no }}",
-            "{{ item.name }}",
-            "{{ item.spec }}",
-            "{{ item.unit }}",
-            "{{ item.quantity }}",
-            "{{ item.unit_price }}",
-            "{{ item.amount }}",
-        ],
-    )
-    row(t, ["{%tr endfor %}"])
-    total = t.add_row().cells
-    merged = total[0].merge(total[5])
-    merged.text = "合计人民币（大写）：{{ total_upper }}"
-    total[6].text = "¥{{ total }}"
-    fix_widths(t, right=(4, 5, 6))
+    items_table(doc, "item", "items")
     clause(doc, "二、质量标准：", "{{ quality_standard }}")
     clause(
         doc,
@@ -256,30 +256,7 @@ def delivery_notice() -> None:
     doc.add_paragraph(
         "发货日期：{{ delivery_date }}　　承运单位：{{ carrier }}　　物流单号：{{ tracking_no }}"
     )
-    t = table(
-        doc,
-        ["序号", "产品名称", "规格型号", "单位", "数量", "单价（元）", "金额（元）"],
-        [1.2, 4.0, 2.6, 1.2, 1.6, 2.6, 3.2],
-    )
-    row(t, ["{%tr for line in lines %}"])
-    row(
-        t,
-        [
-            "{{ line.no }}",
-            "{{ line.name }}",
-            "{{ line.spec }}",
-            "{{ line.unit }}",
-            "{{ line.quantity }}",
-            "{{ line.unit_price }}",
-            "{{ line.amount }}",
-        ],
-    )
-    row(t, ["{%tr endfor %}"])
-    total = t.add_row().cells
-    merged = total[0].merge(total[5])
-    merged.text = "合计人民币（大写）：{{ total_upper }}"
-    total[6].text = "¥{{ total }}"
-    fix_widths(t, right=(4, 5, 6))
+    items_table(doc, "line", "lines")
     doc.add_paragraph("供方：{{ seller }}　　制单人：{{ prepared_by }}")
     doc.add_paragraph("{%p if copy.receipt %}")
     clause(doc, "收货确认：", "上述货物已如数收到，包装完好。请签字盖章后将本联寄回供方。")

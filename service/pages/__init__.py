@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal
 from functools import wraps
 
 from flask import Flask, abort, g, redirect, request, session, url_for
@@ -10,6 +11,7 @@ from markupsafe import Markup
 
 from archive import users
 from archive.audit import Actor
+from archive.money import figures
 from service.app import archive
 
 ROLE_NAMES = {"clerk": "销售业务员", "archivist": "档案管理员", "manager": "销售经理",
@@ -19,6 +21,14 @@ STATUS_NAMES = {"draft": "草稿", "effective": "已生效", "completed": "已�
 PAYMENT_NAMES = {"unpaid": "未付款", "partially_paid": "部分付款", "paid": "已付清"}
 KIND_NAMES = {"sales_contract": "销售合同", "amendment": "补充协议",
               "delivery_notice": "发货通知单", "signed_scan": "签署扫描件"}  # fmt: skip
+ACTION_NAMES = {
+    "contract.create": "创建合同", "contract.status": "变更状态", "document.download": "下载文件",
+    "amendment.create": "签订补充协议", "delivery.create": "开具发货通知单",
+    "payment.create": "登记收款", "scan.upload": "上传扫描件", "volume.export": "导出案卷",
+    "retention.hold": "保全", "retention.hold_release": "解除保全",
+    "retention.move_to_unpaid": "移入欠款另册", "retention.pending_destruction": "列入待销毁",
+    "retention.destroy_approved": "批准销毁", "retention.destroyed": "已销毁",
+}  # fmt: skip
 RETENTION_NAMES = {None: "保存中", "unpaid_volume": "欠款另册保管",
                    "pending_destruction": "待销毁（待审批）", "destroying": "销毁中",
                    "destroyed": "已销毁"}  # fmt: skip
@@ -84,4 +94,9 @@ def register(app: Flask) -> None:
     def _globals():
         return {"csrf_field": csrf_field, "actor": current_actor(), "ROLE_NAMES": ROLE_NAMES,
                 "STATUS_NAMES": STATUS_NAMES, "PAYMENT_NAMES": PAYMENT_NAMES,
-                "KIND_NAMES": KIND_NAMES, "RETENTION_NAMES": RETENTION_NAMES}  # fmt: skip
+                "KIND_NAMES": KIND_NAMES, "RETENTION_NAMES": RETENTION_NAMES,
+                "ACTION_NAMES": ACTION_NAMES}  # fmt: skip
+
+    @app.template_filter("money")
+    def _money(value) -> str:
+        return figures(Decimal(str(value)))
