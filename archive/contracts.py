@@ -13,10 +13,10 @@ from archive import audit
 from archive.audit import Actor
 from archive.core import Archive
 from archive.dossier import delivered, load
-from archive.errors import Conflict, Forbidden, InvalidData
+from archive.errors import Conflict, Forbidden, InvalidData, NotFound
 from archive.filing import Filing, input_digest, render
 from archive.index import enqueue
-from archive.models import Contract, utcnow
+from archive.models import Contract, Document, utcnow
 from archive.money import upper
 from archive.numbering import next_number
 from archive.payments import payment_state
@@ -83,6 +83,23 @@ def get(archive: Archive, contract_no: str) -> Contract:
     """The contract with its whole dossier loaded."""
     with archive.catalogue.reading() as session:
         return load(session, contract_no)
+
+
+def retrieve(archive: Archive, contract_no: str, doc_id: int, actor: Actor, *,
+             purpose: str | None = None) -> tuple[Document, bytes]:  # fmt: skip
+    """A stored file of the dossier, its retrieval recorded (查阅登记): who, what, why."""
+    with archive.catalogue.reading() as session:
+        doc = session.get(Document, doc_id)
+        if doc is None or doc.contract.contract_no != contract_no:
+            raise NotFound(f"合同 {contract_no} 没有编号为 {doc_id} 的文件。")
+        if doc.destroyed_at or doc.contract.gone:
+            load(session, contract_no)  # raises Gone with the tombstone
+        data = archive.storage.get(doc.sha256)
+    with archive.catalogue.writing() as session:
+        audit.record(session, actor, "document.download", contract_no, note=purpose,
+                     document_id=doc.id, kind=doc.kind, format=doc.format,
+                     sha256=doc.sha256)  # fmt: skip
+    return doc, data
 
 
 def change_status(archive: Archive, contract_no: str, status: str, actor: Actor,

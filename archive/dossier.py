@@ -24,7 +24,7 @@ def load(session: Session, contract_no: str, *, allow_destroyed: bool = False) -
     )  # fmt: skip
     if contract is None:
         raise NotFound(f"合同 {contract_no} 不存在。")
-    if contract.retention_state in ("destroying", "destroyed") and not allow_destroyed:
+    if contract.gone and not allow_destroyed:
         from archive.retention import tombstone
 
         raise Gone(

@@ -54,6 +54,10 @@ class Money(TypeDecorator):
         return None if value is None else from_cents(value)
 
 
+# Retention states in which a contract's files no longer exist (or are being deleted).
+GONE = ("destroying", "destroyed")
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {
         dict[str, Any]: JSON,
@@ -130,6 +134,11 @@ class Contract(Base):
     @property
     def outstanding(self) -> Decimal:
         return self.total - self.paid
+
+    @property
+    def gone(self) -> bool:
+        """Destroyed under retention: only the register entry (tombstone) remains."""
+        return self.retention_state in GONE
 
 
 class Amendment(Base):

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, selectinload
 from archive import audit
 from archive.audit import Actor
 from archive.core import Archive
+from archive.dossier import load
 from archive.errors import Conflict, Forbidden, InvalidData, NotFound
 from archive.filing import render
 from archive.index import enqueue
@@ -175,8 +176,8 @@ def hold(archive: Archive, contract_no: str, reason: str | None, actor: Actor, *
     if not release and not (reason or "").strip():
         raise InvalidData({"reason": ["必须说明保全原因。"]})
     with archive.catalogue.writing() as session:
-        contract = _contract(session, contract_no)
-        if contract.retention_state in ("destroying", "destroyed"):
+        contract = load(session, contract_no, allow_destroyed=True)
+        if contract.gone:
             raise Conflict(f"合同 {contract_no} 已销毁。")
         if release:
             if not contract.hold_reason:
@@ -193,19 +194,11 @@ def hold(archive: Archive, contract_no: str, reason: str | None, actor: Actor, *
     return get(archive, contract_no)
 
 
-def _contract(session: Session, contract_no: str) -> Contract:
-    contract = session.scalar(select(Contract).where(Contract.contract_no == contract_no)
-                              .options(selectinload(Contract.documents)))  # fmt: skip
-    if contract is None:
-        raise NotFound(f"合同 {contract_no} 不存在。")
-    return contract
-
-
 # -- destruction -----------------------------------------------------------------------------
 
 
 def _refusal(contract: Contract, as_of: dt.date, years: int) -> str | None:
-    if contract.retention_state in ("destroying", "destroyed"):
+    if contract.gone:
         return "已销毁"
     if contract.hold_reason:
         return "处于保全状态"
@@ -242,7 +235,7 @@ def destroy(archive: Archive, contract_nos: Iterable[str], note: str | None,
         raise InvalidData({"contract_nos": ["至少列出一份合同。"]})
     years = archive.retention_years["sales_contract"]
     with archive.filing_lock(), archive.catalogue.writing() as session:
-        contracts = [_contract(session, no) for no in numbers]
+        contracts = [load(session, no, allow_destroyed=True) for no in numbers]
         refused = {c.contract_no: why for c in contracts
                    if (why := _refusal(c, dt.date.today(), years))}  # fmt: skip
         if refused:
@@ -291,7 +284,7 @@ def _carry_out(archive: Archive, journal_id: int, actor: Actor) -> None:
         journal = session.get(Destruction, journal_id)
         now = utcnow()
         for number in numbers:
-            contract = _contract(session, number)
+            contract = load(session, number, allow_destroyed=True)
             contract.retention_state = "destroyed"
             # The register entry keeps only what the tombstone names.
             minimal = {k: contract.terms[k] for k in ("region", "signed_on")}

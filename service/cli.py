@@ -257,17 +257,13 @@ def contracts_status(obj: Context, contract_no: str, status: str, note: str | No
 @domain_errors
 def contracts_export(obj: Context, contract_no: str, fmt: str, output: Path | None) -> None:
     """把合同文件写到本地（记入审计）。"""
-    from archive import audit
-
     contract = contracts.get(obj.archive, contract_no)
-    doc = next((d for d in contract.documents if d.format == fmt), None)
-    if doc is None:
+    found = next((d for d in contract.documents if d.format == fmt), None)
+    if found is None:
         raise NotFound(f"合同 {contract_no} 没有 {fmt} 文件。")
+    doc, data = contracts.retrieve(obj.archive, contract_no, found.id, obj.actor())
     target = output or Path(doc.filename)
-    target.write_bytes(obj.archive.storage.get(doc.sha256))
-    with obj.archive.catalogue.writing() as session:
-        audit.record(session, obj.actor(), "document.download", contract_no,
-                     document_id=doc.id, format=fmt, sha256=doc.sha256)  # fmt: skip
+    target.write_bytes(data)
     click.echo(str(target))
 
 

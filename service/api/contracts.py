@@ -10,11 +10,9 @@ from flask import request, send_file, url_for
 from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
-from archive import audit, contracts
-from archive.dossier import load
-from archive.errors import InvalidData, NotFound
-from archive.index import GONE
-from archive.models import Contract, Document
+from archive import contracts
+from archive.errors import InvalidData
+from archive.models import Contract
 from schemas import ContractSchema
 from schemas.views import ApiErrorSchema, ContractViewSchema, StatusChangeSchema
 from service.app import archive
@@ -155,19 +153,8 @@ def change_status(contract_no: str):
          parameters=[{"in": "query", "name": "purpose", "schema": {"type": "string"},
                       "description": "查阅/借阅用途"}])  # fmt: skip
 def download(contract_no: str, doc_id: int):
-    arc = archive()
-    with arc.catalogue.reading() as session:
-        doc = session.get(Document, doc_id)
-        if doc is None or doc.contract.contract_no != contract_no:
-            raise NotFound(f"合同 {contract_no} 没有编号为 {doc_id} 的文件。")
-        if doc.destroyed_at or doc.contract.retention_state in GONE:
-            load(session, contract_no)  # raises Gone with the tombstone
-        data = arc.storage.get(doc.sha256)
     purpose = (request.args.get("purpose") or "")[:200] or None
-    with arc.catalogue.writing() as session:
-        audit.record(session, actor(), "document.download", contract_no, note=purpose,
-                     document_id=doc.id, kind=doc.kind, format=doc.format,
-                     sha256=doc.sha256)  # fmt: skip
+    doc, data = contracts.retrieve(archive(), contract_no, doc_id, actor(), purpose=purpose)
     response = send_file(
         io.BytesIO(data), mimetype=doc.media_type, as_attachment=True,
         download_name=doc.filename, etag=doc.sha256, max_age=0,

@@ -5,14 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
 
 from archive import amendments, audit, contracts, deliveries, payments, retention, scans
-from archive.dossier import load
 from archive.errors import ArchiveError, InvalidData
-from archive.index import GONE
-from archive.models import Contract, Document
+from archive.models import Contract
 from service.app import archive
 from service.pages import current_actor, load_user, login_required
 from service.pages.forms import flat, to_payload
@@ -32,7 +30,7 @@ def index():
     if status:
         query = query.where(Contract.status == status)
     with archive().catalogue.reading() as session:
-        rows = [c for c in session.scalars(query) if c.retention_state not in GONE]
+        rows = [c for c in session.scalars(query) if not c.gone]
     return render_template("contracts/index.html", rows=rows, status=status)
 
 
@@ -165,17 +163,8 @@ def upload(contract_no: str):
 @bp.get("/<contract_no>/documents/<int:doc_id>")
 @login_required()
 def download(contract_no: str, doc_id: int):
-    arc = archive()
-    with arc.catalogue.reading() as session:
-        doc = session.get(Document, doc_id)
-        if doc is None or doc.contract.contract_no != contract_no:
-            abort(404)
-        load(session, contract_no)  # a destroyed contract's files are gone (410)
-        data = arc.storage.get(doc.sha256)
     purpose = (request.args.get("purpose") or "")[:200] or None
-    with arc.catalogue.writing() as session:
-        audit.record(session, current_actor(), "document.download", contract_no, note=purpose,
-                     document_id=doc.id, kind=doc.kind, format=doc.format,
-                     sha256=doc.sha256)  # fmt: skip
+    doc, data = contracts.retrieve(archive(), contract_no, doc_id, current_actor(),
+                                   purpose=purpose)  # fmt: skip
     return send_file(io.BytesIO(data), mimetype=doc.media_type, as_attachment=True,
                      download_name=doc.filename, max_age=0)  # fmt: skip
