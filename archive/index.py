@@ -45,7 +45,6 @@ FACETS = ("region", "year", "status", "kind", "payment_state")
 QUERY_FIELDS = ("content", "buyer", "seller", "product", "contract_no", "number", "region",
                 "status", "kind", "payment_state", "year")  # fmt: skip
 _GRAM_FIELDS = {"content", "buyer", "seller", "product"}
-GONE = ("destroying", "destroyed")  # retention states whose files no longer exist
 _PREFIX_FIELDS = _GRAM_FIELDS | {"contract_no", "number"}
 
 
@@ -122,19 +121,43 @@ def contract_fields(contract: Contract) -> dict[str, str]:
     }
 
 
-def entries(storage: Storage, contract: Contract, payment_state: str) -> list[dict[str, Any]]:
-    """The index entries of one contract's dossier: one per document (docx preferred)."""
-    fields_ = contract_fields(contract)
+def _indexed_documents(contract: Contract) -> dict[str, Document]:
+    """One file per document of a live dossier: the .docx where there is one (exact text)."""
+    if contract.gone:
+        return {}
     by_number: dict[str, Document] = {}
     for doc in contract.documents:
         current = by_number.get(doc.number)
         if current is None or (doc.format == "docx" and current.format != "docx"):
             by_number[doc.number] = doc
+    return by_number
+
+
+def _payment_state(contract: Contract) -> str:
+    from archive.payments import payment_state  # payments queues index work: import late
+
+    return payment_state(contract, dt.date.today())["payment_state"]
+
+
+def fingerprints(contract: Contract) -> dict[str, str]:
+    """Document number → what its entry must record: the file and the contract's state."""
+    state = f"{contract.status}|{_payment_state(contract)}|{contract.total}"
+    return {number: hashlib.sha256(f"{doc.sha256}|{state}".encode()).hexdigest()[:32]
+            for number, doc in _indexed_documents(contract).items()}  # fmt: skip
+
+
+def entries(storage: Storage, contract: Contract) -> list[dict[str, Any]]:
+    """The index entries of one contract's dossier (none once it is destroyed)."""
+    documents = _indexed_documents(contract)
+    if not documents:
+        return []
+    fields_ = contract_fields(contract)
+    payment_state = _payment_state(contract)
+    prints = fingerprints(contract)
     result = []
-    for number, doc in by_number.items():
+    for number, doc in documents.items():
         body = document_text(storage, doc)
         content = f"{body}\n{fields_['summary']}"
-        state = f"{contract.status}|{payment_state}|{contract.total}"
         result.append({
             "key": number, "number": number, "contract_no": contract.contract_no,
             "kind": doc.kind, "title": f"{TITLES.get(doc.kind, doc.kind)} {number}",
@@ -144,13 +167,9 @@ def entries(storage: Storage, contract: Contract, payment_state: str) -> list[di
             "signed_on": dt.datetime.combine(contract.signed_on, dt.time()),
             "amount": to_cents(contract.total), "buyer": fields_["buyer"],
             "seller": fields_["seller"], "product": fields_["product"], "content": content,
-            "words": content, "fingerprint": _fingerprint(doc.sha256, state),
+            "words": content, "fingerprint": prints[number],
         })  # fmt: skip
     return result
-
-
-def _fingerprint(sha256: str, state: str) -> str:
-    return hashlib.sha256(f"{sha256}|{state}".encode()).hexdigest()[:32]
 
 
 def enqueue(session: Session, contract_no: str) -> None:
@@ -204,8 +223,6 @@ class Index:
 
     def apply_pending(self) -> int:
         """Rewrite the entries of every contract in the outbox; return how many."""
-        from archive.payments import payment_state
-
         with exclusive(self.lock_path):
             with self.catalogue.reading() as session:
                 rows = session.execute(select(IndexOutbox.id, IndexOutbox.contract_no)).all()
@@ -225,10 +242,7 @@ class Index:
                 for number in numbers:
                     writer.delete_by_term("contract_no", number.lower())
                     contract = contracts.get(number)
-                    if contract is None or contract.retention_state in GONE:
-                        continue  # destroyed: its entries stay gone
-                    state = payment_state(contract, dt.date.today())["payment_state"]
-                    for entry in entries(self.storage, contract, state):
+                    for entry in entries(self.storage, contract) if contract else []:
                         writer.add_document(**entry)
             except BaseException:
                 writer.cancel()
@@ -250,8 +264,6 @@ class Index:
 
     def rebuild(self) -> int:
         """Build a fresh index from the catalogue and files, then swap it in."""
-        from archive.payments import payment_state
-
         fresh = self.path.with_name(self.path.name + ".new")
         shutil.rmtree(fresh, ignore_errors=True)
         fresh.mkdir(parents=True)
@@ -265,10 +277,7 @@ class Index:
                     select(Contract).options(selectinload(Contract.documents))
                 ).all()
             for contract in contracts:
-                if contract.retention_state in GONE:
-                    continue
-                state = payment_state(contract, dt.date.today())["payment_state"]
-                for entry in entries(self.storage, contract, state):
+                for entry in entries(self.storage, contract):
                     writer.add_document(**entry)
                     count += 1
             writer.commit()
@@ -285,20 +294,12 @@ class Index:
 
     def check(self) -> dict[str, list[str]]:
         """Documents missing from the index, stale in it, or there without a document."""
-        from archive.payments import payment_state
-
         expected: dict[str, str] = {}
         with self.catalogue.reading() as session:
             pending = set(session.scalars(select(IndexOutbox.contract_no)))
             query = select(Contract).options(selectinload(Contract.documents))
             for contract in session.scalars(query):
-                if contract.retention_state in GONE:
-                    continue
-                state = payment_state(contract, dt.date.today())["payment_state"]
-                marker = f"{contract.status}|{state}|{contract.total}"
-                for doc in contract.documents:
-                    if doc.format == "docx" or doc.number not in expected:
-                        expected[doc.number] = _fingerprint(doc.sha256, marker)
+                expected.update(fingerprints(contract))
         self._reopen()
         with self.ix.searcher() as searcher:
             indexed = {f["key"]: f["fingerprint"] for f in searcher.all_stored_fields()}
