@@ -30,8 +30,9 @@ _PARAMS = [
 ]  # fmt: skip
 
 
-def _filters() -> tuple[dict, dict[str, list[str]]]:
-    args, errors, out = request.args, {}, {}
+def parse_filters(args) -> tuple[dict, dict[str, list[str]]]:
+    """Search filters from query arguments, and a message per malformed one (API and pages)."""
+    errors, out = {}, {}
     for name in ("region", "status", "kind", "payment_state"):
         if args.get(name):
             out[name] = args[name]
@@ -72,7 +73,7 @@ def _int(name: str, default: int, low: int, high: int, errors: dict) -> int:
          parameters=[{"in": "query", "name": n, "schema": {"type": t}, "description": d}
                      for n, t, d in _PARAMS])  # fmt: skip
 def search():
-    filters, errors = _filters()
+    filters, errors = parse_filters(request.args)
     page = _int("page", 1, 1, 100000, errors)
     per_page = _int("per_page", 20, 1, 100, errors)
     sort = request.args.get("sort") or "relevance"

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
-from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, render_template, request, send_file
 from markupsafe import Markup
-from sqlalchemy import select
 
-from archive import volumes
+from archive import audit, volumes
 from archive.index import QueryError
-from archive.models import AuditEntry
+from service.api.search import parse_filters
 from service.app import archive
 from service.pages import current_actor, load_user, login_required
 
@@ -26,21 +23,8 @@ FILTERS = ("region", "year", "status", "kind", "payment_state", "signed_from", "
 @login_required()
 def search():
     args = request.args
-    filters, error = {}, None
-    for name in ("region", "status", "kind", "payment_state"):
-        if args.get(name):
-            filters[name] = args[name]
-    try:
-        if args.get("year"):
-            filters["year"] = int(args["year"])
-        for name in ("signed_from", "signed_to"):
-            if args.get(name):
-                filters[name] = dt.date.fromisoformat(args[name])
-        for name in ("amount_min", "amount_max"):
-            if args.get(name):
-                filters[name] = Decimal(args[name])
-    except (ValueError, InvalidOperation):
-        error = "筛选条件格式不正确（年份为数字，日期为 YYYY-MM-DD，金额为数字）。"
+    filters, errors = parse_filters(args)
+    error = "；".join(f"{name}：{' '.join(m)}" for name, m in errors.items()) or None
     page = int(args["page"]) if args.get("page", "").isdigit() and int(args["page"]) > 0 else 1
     result = None
     if error is None:
@@ -75,11 +59,6 @@ def volume_pdf(year: int, region: str):
 @bp.get("/access-log")
 @login_required("archivist", "manager")
 def access_log():
-    query = (select(AuditEntry)
-             .where(AuditEntry.action.in_(("document.download", "volume.export")))
-             .order_by(AuditEntry.id.desc()).limit(500))  # fmt: skip
-    if request.args.get("user"):
-        query = query.where(AuditEntry.actor == request.args["user"])
-    with archive().catalogue.reading() as session:
-        rows = session.scalars(query).all()
+    _total, rows = audit.retrievals(archive().catalogue, user=request.args.get("user"),
+                                    limit=500)  # fmt: skip
     return render_template("library/access_log.html", rows=rows)
