@@ -20,7 +20,7 @@ from archive import audit
 from archive.audit import Actor
 from archive.core import Archive
 from archive.dossier import delivered, load, require_status
-from archive.errors import Conflict, Forbidden, InvalidData
+from archive.errors import Conflict, Forbidden, InvalidData, validated
 from archive.filing import Filing, input_digest, render
 from archive.models import Amendment, Contract
 from archive.money import figures, quantize
@@ -142,10 +142,7 @@ def amend(archive: Archive, contract_no: str, payload: Any, actor: Actor) -> Ame
     """File a supplementary agreement and put its changes in force."""
     if not actor.can(*AMENDERS):
         raise Forbidden("只有销售业务员或销售经理可以签订补充协议。")
-    try:
-        data = AmendmentSchema().load(payload)
-    except ValidationError as exc:
-        raise InvalidData(flatten_errors(exc.messages)) from exc
+    data = validated(AmendmentSchema(), payload)
     with Filing(archive) as filing:
         contract = load(filing.session, contract_no)
         require_status(contract, ("effective",), "签订补充协议")

@@ -7,13 +7,11 @@ import logging
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import ValidationError
-
 from archive import audit
 from archive.audit import Actor
 from archive.core import Archive
 from archive.dossier import delivered, load
-from archive.errors import Conflict, Forbidden, InvalidData, NotFound
+from archive.errors import Conflict, Forbidden, InvalidData, NotFound, validated
 from archive.filing import Filing, input_digest, render
 from archive.index import enqueue
 from archive.models import Contract, Document, utcnow
@@ -21,7 +19,7 @@ from archive.money import upper
 from archive.numbering import next_number
 from archive.payments import payment_state
 from archive.volumes import assign_code
-from schemas import ContractSchema, flatten_errors
+from schemas import ContractSchema
 from templates import sales_contract
 
 log = logging.getLogger(__name__)
@@ -40,10 +38,7 @@ CREATORS = ("clerk", "manager")
 
 def validate(archive: Archive, payload: Any) -> dict[str, Any]:
     """Validated contract data (Decimals, dates) or ``InvalidData`` with dotted paths."""
-    try:
-        return ContractSchema(regions=archive.regions).load(payload)
-    except ValidationError as exc:
-        raise InvalidData(flatten_errors(exc.messages)) from exc
+    return validated(ContractSchema(regions=archive.regions), payload)
 
 
 def create(archive: Archive, payload: Any, actor: Actor) -> Contract:

@@ -8,17 +8,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import ValidationError
-
 from archive import audit
 from archive.audit import Actor
 from archive.core import Archive
 from archive.dossier import delivered, load, require_status
-from archive.errors import Forbidden, InvalidData
+from archive.errors import Forbidden, InvalidData, validated
 from archive.filing import Filing, input_digest, render
 from archive.models import Delivery
 from archive.numbering import next_number
-from schemas import flatten_errors
 from schemas.dossier import DeliveryNoticeSchema
 from templates import delivery_notice
 from templates.sales_contract import line_amount, quantity_text
@@ -31,10 +28,7 @@ def deliver(archive: Archive, contract_no: str, payload: Any, actor: Actor) -> D
     """File a delivery notice for an effective contract."""
     if not actor.can(*SHIPPERS):
         raise Forbidden("只有销售业务员或销售经理可以开具发货通知单。")
-    try:
-        data = DeliveryNoticeSchema().load(payload)
-    except ValidationError as exc:
-        raise InvalidData(flatten_errors(exc.messages)) from exc
+    data = validated(DeliveryNoticeSchema(), payload)
     with Filing(archive) as filing:
         contract = load(filing.session, contract_no)
         require_status(contract, ("effective",), "发货")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from marshmallow import Schema, ValidationError
+
 
 class ArchiveError(Exception):
     """Base of every error the archive reports to its callers."""
@@ -45,3 +49,13 @@ class InvalidData(ArchiveError):
     def __init__(self, errors: dict[str, list[str]], message: str = "数据校验失败") -> None:
         super().__init__(message)
         self.errors = errors
+
+
+def validated(schema: Schema, payload: Any) -> dict[str, Any]:
+    """``schema.load(payload)``, or ``InvalidData`` naming each bad field by its dotted path."""
+    from schemas import flatten_errors
+
+    try:
+        return schema.load(payload)
+    except ValidationError as exc:
+        raise InvalidData(flatten_errors(exc.messages)) from exc

@@ -11,18 +11,16 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import ValidationError
 from sqlalchemy import select
 
 from archive import audit
 from archive.audit import Actor
 from archive.core import Archive
 from archive.dossier import load, require_status
-from archive.errors import Forbidden, InvalidData
+from archive.errors import Forbidden, InvalidData, validated
 from archive.index import enqueue
 from archive.models import Contract, Payment
 from archive.money import figures
-from schemas import flatten_errors
 from schemas.dossier import PaymentSchema
 
 RECORDERS = ("clerk", "manager")
@@ -32,10 +30,7 @@ BINDING = ("effective", "completed", "terminated")  # a draft binds nobody to pa
 def pay(archive: Archive, contract_no: str, payload: Any, actor: Actor) -> Payment:
     if not actor.can(*RECORDERS):
         raise Forbidden("只有销售业务员或销售经理可以登记收款。")
-    try:
-        data = PaymentSchema().load(payload)
-    except ValidationError as exc:
-        raise InvalidData(flatten_errors(exc.messages)) from exc
+    data = validated(PaymentSchema(), payload)
     with archive.catalogue.writing() as session:
         contract = load(session, contract_no)
         require_status(contract, BINDING, "登记收款")
