@@ -28,7 +28,7 @@ from whoosh import sorting
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.qparser import QueryParser
 
-from archive.analysis import gram_analyzer, is_han, warm, word_analyzer
+from archive.analysis import gram_analyzer, is_han, word_analyzer
 from archive.catalogue import Catalogue
 from archive.errors import ArchiveError
 from archive.locks import exclusive
@@ -206,18 +206,15 @@ class Index:
                 self._ix = whoosh_index.open_dir(str(self.path))
             else:
                 self._ix = whoosh_index.create_in(str(self.path), schema())
-        warm()
         return self
 
     @property
     def ix(self):
+        # Whoosh reads the newest table of contents from the folder for every searcher and
+        # writer, so a rebuild swapped in by another process is seen without reopening.
         if self._ix is None:
             self.open()
         return self._ix
-
-    def _reopen(self) -> None:
-        # A rebuild by another process swaps the folder: reopen to see it.
-        self._ix = whoosh_index.open_dir(str(self.path))
 
     # -- writing --------------------------------------------------------------------------
 
@@ -236,7 +233,6 @@ class Index:
                         .options(selectinload(Contract.documents))
                     )
                 }  # fmt: skip
-            self._reopen()
             writer = self.ix.writer()
             try:
                 for number in numbers:
@@ -287,7 +283,6 @@ class Index:
                 self.path.rename(old)
             fresh.rename(self.path)
             shutil.rmtree(old, ignore_errors=True)
-            self._reopen()
             with self.catalogue.writing() as session:
                 session.execute(delete(IndexOutbox).where(IndexOutbox.id <= last))
         return count
@@ -300,7 +295,6 @@ class Index:
             query = select(Contract).options(selectinload(Contract.documents))
             for contract in session.scalars(query):
                 expected.update(fingerprints(contract))
-        self._reopen()
         with self.ix.searcher() as searcher:
             indexed = {f["key"]: f["fingerprint"] for f in searcher.all_stored_fields()}
         return {
@@ -331,7 +325,6 @@ class Index:
         if sort == "date":
             sortedby = sorting.MultiFacet([sorting.FieldFacet("signed_on", reverse=True),
                                            sorting.FieldFacet("key")])  # fmt: skip
-        self._reopen()
         with self.ix.searcher() as searcher:
             results = searcher.search_page(
                 query, page, pagelen=per_page, filter=restrict, groupedby=facets,

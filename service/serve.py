@@ -9,6 +9,8 @@ import threading
 from flask import Flask
 from waitress import serve
 
+from archive import analysis
+
 log = logging.getLogger(__name__)
 
 
@@ -16,7 +18,9 @@ def run(app: Flask, *, host: str, port: int) -> None:
     archive = app.extensions["hetong.archive"]
 
     def warm() -> None:
-        # The first contract should not wait for LibreOffice to start.
+        # The first contract should not wait for LibreOffice to start, nor the first
+        # search or filing for jieba's dictionary (~1 s); other commands never need either.
+        analysis.warm()
         try:
             archive.converter.start()
             log.info("LibreOffice listener ready")

@@ -60,6 +60,7 @@ class Renderer:
     def __init__(self, template_dir: Path | None = None) -> None:
         self.template_dir = Path(template_dir) if template_dir else BUNDLED
         self._cache: dict[str, tuple[float, TemplateFile]] = {}
+        self._fonts: dict[str, dict[str, set[str]]] = {}  # by template sha256
         self._lock = threading.Lock()
 
     def path(self, name: str) -> Path:
@@ -104,14 +105,17 @@ class Renderer:
         is set from (body, styles, headers, footers) count, not the font table, the theme,
         or Word 2010's alternative styles part that LibreOffice ignores.
         """
-        with zipfile.ZipFile(io.BytesIO(self.template(name).data)) as z:
-            parts = [n for n in z.namelist() if _TEXT_PART.fullmatch(n)]
-            xml = "".join(z.read(n).decode("utf-8") for n in parts)
-        found: dict[str, set[str]] = {}
-        for attrs in _RUN_FONTS.findall(xml):
-            for slot, family in _FONT_ATTR.findall(attrs):
-                found.setdefault(slot, set()).add(family)
-        return found
+        template = self.template(name)
+        if template.sha256 not in self._fonts:  # asked before every rendering: read once
+            with zipfile.ZipFile(io.BytesIO(template.data)) as z:
+                parts = [n for n in z.namelist() if _TEXT_PART.fullmatch(n)]
+                xml = "".join(z.read(n).decode("utf-8") for n in parts)
+            found: dict[str, set[str]] = {}
+            for attrs in _RUN_FONTS.findall(xml):
+                for slot, family in _FONT_ATTR.findall(attrs):
+                    found.setdefault(slot, set()).add(family)
+            self._fonts[template.sha256] = found
+        return self._fonts[template.sha256]
 
     def variables(self, name: str) -> set[str]:
         """Top-level names the template uses (for ``hetong templates check``)."""
