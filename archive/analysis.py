@@ -60,73 +60,68 @@ def warm() -> None:
     _jieba()
 
 
+Piece = tuple[str, int, int]  # text, start and end offset within its run
+
+
 class _Base(Tokenizer):
-    def _token(self, text, pos, start, end, *, positions, chars, keeporiginal, mode, **kw):
-        token = Token(positions=positions, chars=chars, removestops=False, mode=mode, **kw)
-        token.text = text
-        token.boost = 1.0
-        token.stopped = False
-        if keeporiginal:
-            token.original = text
-        if positions:
-            token.pos = pos
-        if chars:
-            token.startchar, token.endchar = start, end
-        return token
+    """Folds the text, splits it into Han and Latin runs and numbers the tokens; a subclass
+    says which tokens a run yields, as groups that share one position."""
+
+    def _groups(self, word: str, mode: str) -> Iterator[list[Piece]]:
+        raise NotImplementedError
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
+                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="",
+                 **kwargs) -> Iterator[Token]:  # fmt: skip
+        pos = start_pos
+        for run in RUNS.finditer(fold(value)):
+            word, at = run.group(), start_char + run.start()
+            for group in self._groups(word, mode):
+                for text, begin, end in group:
+                    token = Token(positions=positions, chars=chars, removestops=False,
+                                  mode=mode, **kwargs)  # fmt: skip
+                    token.text, token.boost, token.stopped = text, 1.0, False
+                    if keeporiginal:
+                        token.original = text
+                    if positions:
+                        token.pos = pos
+                    if chars:
+                        token.startchar, token.endchar = at + begin, at + end
+                    yield token
+                pos += 1
 
 
 class GramTokenizer(_Base):
     """Index: Han bigrams + Latin tokens whole and in parts. Query: the same minus parts."""
 
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
-                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="",
-                 **kwargs) -> Iterator[Token]:  # fmt: skip
-        text = fold(value)
-        pos = start_pos
-        opts = {"positions": positions, "chars": chars, "keeporiginal": keeporiginal,
-                "mode": mode}  # fmt: skip
-        for run in RUNS.finditer(text):
-            word, at = run.group(), start_char + run.start()
-            if is_han(word):
-                if len(word) == 1:
-                    yield self._token(word, pos, at, at + 1, **opts)
-                    pos += 1
-                for i in range(len(word) - 1):
-                    yield self._token(word[i : i + 2], pos, at + i, at + i + 2, **opts)
-                    pos += 1
-            else:
-                yield self._token(word, pos, at, at + len(word), **opts)
-                if mode != "query":
-                    parts = _PARTS.findall(word)
-                    if len(parts) > 1:
-                        offset = 0
-                        for part in parts:
-                            i = word.index(part, offset)
-                            offset = i + len(part)
-                            yield self._token(part, pos, at + i, at + offset, **opts)
-                pos += 1
+    def _groups(self, word: str, mode: str) -> Iterator[list[Piece]]:
+        if is_han(word):
+            if len(word) == 1:
+                yield [(word, 0, 1)]
+            for i in range(len(word) - 1):
+                yield [(word[i : i + 2], i, i + 2)]
+            return
+        group = [(word, 0, len(word))]
+        parts = _PARTS.findall(word)
+        if mode != "query" and len(parts) > 1:  # HT-202611-0001 also as ht, 202611, 0001
+            offset = 0
+            for part in parts:
+                i = word.index(part, offset)
+                offset = i + len(part)
+                group.append((part, i, offset))
+        yield group
 
 
 class WordTokenizer(_Base):
     """jieba search-mode words of Han runs, plus whole Latin tokens."""
 
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
-                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="",
-                 **kwargs) -> Iterator[Token]:  # fmt: skip
-        text = fold(value)
-        pos = start_pos
-        opts = {"positions": positions, "chars": chars, "keeporiginal": keeporiginal,
-                "mode": mode}  # fmt: skip
-        for run in RUNS.finditer(text):
-            word, at = run.group(), start_char + run.start()
-            if is_han(word):
-                for piece, begin, end in _jieba().tokenize(word, mode="search"):
-                    if len(piece) > 1 or len(word) == 1:
-                        yield self._token(piece, pos, at + begin, at + end, **opts)
-                        pos += 1
-            else:
-                yield self._token(word, pos, at, at + len(word), **opts)
-                pos += 1
+    def _groups(self, word: str, mode: str) -> Iterator[list[Piece]]:
+        if not is_han(word):
+            yield [(word, 0, len(word))]
+            return
+        for piece, begin, end in _jieba().tokenize(word, mode="search"):
+            if len(piece) > 1 or len(word) == 1:
+                yield [(piece, begin, end)]
 
 
 def gram_analyzer() -> GramTokenizer:
