@@ -22,7 +22,6 @@ from archive.index import enqueue
 from archive.models import Contract, Document
 from archive.volumes import document_code
 from templates import pdf as pdfs
-from templates.errors import RenderError
 
 log = logging.getLogger(__name__)
 
@@ -157,4 +156,4 @@ class Filing:
         return docs
 
 
-__all__ = ["Filing", "RenderError", "Rendition", "input_digest", "render"]
+__all__ = ["Filing", "Rendition", "input_digest", "render"]

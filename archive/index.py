@@ -139,11 +139,15 @@ def _payment_state(contract: Contract) -> str:
     return payment_state(contract, dt.date.today())["payment_state"]
 
 
+def _prints(contract: Contract, documents: dict[str, Document], payment_state: str):
+    state = f"{contract.status}|{payment_state}|{contract.total}"
+    return {number: hashlib.sha256(f"{doc.sha256}|{state}".encode()).hexdigest()[:32]
+            for number, doc in documents.items()}  # fmt: skip
+
+
 def fingerprints(contract: Contract) -> dict[str, str]:
     """Document number → what its entry must record: the file and the contract's state."""
-    state = f"{contract.status}|{_payment_state(contract)}|{contract.total}"
-    return {number: hashlib.sha256(f"{doc.sha256}|{state}".encode()).hexdigest()[:32]
-            for number, doc in _indexed_documents(contract).items()}  # fmt: skip
+    return _prints(contract, _indexed_documents(contract), _payment_state(contract))
 
 
 def entries(storage: Storage, contract: Contract) -> list[dict[str, Any]]:
@@ -153,7 +157,7 @@ def entries(storage: Storage, contract: Contract) -> list[dict[str, Any]]:
         return []
     fields_ = contract_fields(contract)
     payment_state = _payment_state(contract)
-    prints = fingerprints(contract)
+    prints = _prints(contract, documents, payment_state)
     result = []
     for number, doc in documents.items():
         body = document_text(storage, doc)

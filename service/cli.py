@@ -47,12 +47,10 @@ class Context:
     def actor(self) -> Actor:
         """Act as a catalogue user (``--as``), or as the local operator with full rights."""
         if self.acting_as:
-            found = [
-                u for u in users.list_users(self.archive.catalogue) if u.name == self.acting_as
-            ]
-            if not found:
+            user = users.by_name(self.archive.catalogue, self.acting_as)
+            if user is None:
                 fail(f"用户 {self.acting_as} 不存在（先运行 hetong users add）。", EXIT_NOT_FOUND)
-            return Actor(found[0].name, found[0].role, client="cli")
+            return Actor(user.name, user.role, client="cli")
         return Actor(f"cli:{getpass.getuser()}", "admin", client="cli")
 
 

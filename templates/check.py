@@ -120,7 +120,7 @@ def check(renderer: Renderer, name: str) -> list[str]:
     declared = set(spec.context_schema().fields)
     used = renderer.variables(name)
     problems += [f"模板使用了未声明的变量：{v}" for v in sorted(used - declared)]
-    problems += [f"上下文字段未被模板使用：{v}" for v in sorted(declared - used - {"region"})]
+    problems += [f"上下文字段未被模板使用：{v}" for v in sorted(declared - used)]
     try:
         renderer.render(name, spec.sample_context(), properties={"title": name})
     except RenderError as exc:

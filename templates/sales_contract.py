@@ -56,7 +56,6 @@ def context(contract_no: str, data: dict[str, Any]) -> dict[str, Any]:
         "contract_no": contract_no,
         "signed_on": chinese_date(data["signed_on"]),
         "signed_at": data["signed_at"],
-        "region": data["region"],
         "seller": _party(data["seller"]),
         "buyer": _party(data["buyer"]),
         "items": items,
@@ -135,7 +134,6 @@ class SalesContractContext(Schema):
     contract_no = fields.String()
     signed_on = fields.String()
     signed_at = fields.String()
-    region = fields.String()
     seller = fields.Nested(PartyContext)
     buyer = fields.Nested(PartyContext)
     items = fields.List(fields.Nested(ItemContext))
