@@ -12,24 +12,26 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from marshmallow import ValidationError, fields, validate
 
 from archive import audit
 from archive.audit import Actor
-from archive.core import Archive
 from archive.dossier import delivered, load, require_status
-from archive.errors import Conflict, Forbidden, InvalidData, validated
+from archive.errors import Conflict, Forbidden, InvalidData
 from archive.filing import Filing, input_digest, render
 from archive.models import Amendment, Contract
-from archive.money import figures, quantize
 from schemas import flatten_errors
 from schemas.contract import CLAUSE, LINE, NAME, SHORT
-from schemas.dossier import ITEM_FIELDS, AmendmentSchema
+from schemas.dossier import ITEM_FIELDS
 from schemas.fields import Money, Quantity, Text
+from schemas.money import figures, quantize
 from templates import amendment as amendment_doc
 from templates.sales_contract import quantity_text, total_of
+
+if TYPE_CHECKING:
+    from archive.core import Archive
 
 KIND = "amendment"
 AMENDERS = ("clerk", "manager")
@@ -138,11 +140,12 @@ def _decimal_items(terms: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def amend(archive: Archive, contract_no: str, payload: Any, actor: Actor) -> Amendment:
-    """File a supplementary agreement and put its changes in force."""
+def amend(archive: Archive, contract_no: str, data: dict[str, Any], actor: Actor) -> Amendment:
+    """File a supplementary agreement and put its changes in force.
+
+    ``data`` is what ``AmendmentSchema`` loaded."""
     if not actor.can(*AMENDERS):
         raise Forbidden("只有销售业务员或销售经理可以签订补充协议。")
-    data = validated(AmendmentSchema(), payload)
     with Filing(archive) as filing:
         contract = load(filing.session, contract_no)
         require_status(contract, ("effective",), "签订补充协议")

@@ -3,12 +3,16 @@
 SQLite runs in WAL mode so readers never wait for a writer. Writers open their
 transaction with ``BEGIN IMMEDIATE`` so two writers queue on the lock instead of
 failing halfway through with "database is locked".
+
+Work that must follow a commit (applying the index outbox) is not called by the code
+that commits: a write transaction ``notify``-s a topic, and the callbacks registered for
+it with ``on_commit`` run once the commit has succeeded (never after a rollback).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,6 +25,12 @@ from sqlalchemy.orm import Session, sessionmaker
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+_TOPICS = "hetong.topics"
+
+
+def notify(session: Session, topic: str) -> None:
+    """Have the callbacks registered for ``topic`` run once this transaction commits."""
+    session.info.setdefault(_TOPICS, set()).add(topic)
 
 
 def make_engine(url: str) -> Engine:
@@ -58,6 +68,26 @@ class Catalogue:
         self._write = sessionmaker(
             self.engine.execution_options(immediate=True), expire_on_commit=False
         )
+        self._callbacks: dict[str, list[Callable[[], None]]] = {}
+        event.listen(self._write, "after_commit", self._committed)
+        event.listen(self._write, "after_rollback", self._rolled_back)
+
+    # -- work after commit -------------------------------------------------------------------
+
+    def on_commit(self, topic: str, callback: Callable[[], None]) -> None:
+        """Run ``callback`` after every committed write transaction that notified ``topic``."""
+        self._callbacks.setdefault(topic, []).append(callback)
+
+    def _committed(self, session: Session) -> None:
+        for topic in sorted(session.info.pop(_TOPICS, ())):
+            for callback in self._callbacks.get(topic, ()):
+                try:
+                    callback()
+                except Exception:  # the change is committed; a follower only logs
+                    log.exception("after-commit work for %r failed", topic)
+
+    def _rolled_back(self, session: Session) -> None:
+        session.info.pop(_TOPICS, None)
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration (idempotent).

@@ -5,22 +5,25 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archive import audit
 from archive.audit import Actor
-from archive.core import Archive
-from archive.dossier import delivered, load
+from archive.codes import assign_code
+from archive.dossier import delivered, fetch, load
 from archive.errors import Conflict, Forbidden, InvalidData, NotFound, validated
 from archive.filing import Filing, input_digest, render
-from archive.index import enqueue
-from archive.models import Contract, Document, utcnow
-from archive.money import upper
+from archive.models import Amendment, Contract, Delivery, Document, Payment, utcnow
 from archive.numbering import next_number
-from archive.payments import payment_state
-from archive.volumes import assign_code
+from archive.outbox import enqueue
+from archive.receivables import payment_state
 from schemas import ContractSchema
+from schemas.labels import ROLE_NAMES, STATUS_NAMES
+from schemas.money import upper
 from templates import sales_contract
+
+if TYPE_CHECKING:
+    from archive.core import Archive
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +44,14 @@ def validate(archive: Archive, payload: Any) -> dict[str, Any]:
     return validated(ContractSchema(regions=archive.regions), payload)
 
 
-def create(archive: Archive, payload: Any, actor: Actor) -> Contract:
-    """File a new draft contract with its .docx and PDF; all or nothing."""
+def create(archive: Archive, data: dict[str, Any], actor: Actor) -> Contract:
+    """File a new draft contract with its .docx and PDF; all or nothing.
+
+    ``data`` is what ``ContractSchema`` loaded (see ``validate``)."""
     if not actor.can(*CREATORS):
         raise Forbidden("只有销售业务员或销售经理可以创建合同。")
-    data = validate(archive, payload)
+    if archive.regions and data["region"] not in archive.regions:
+        raise InvalidData({"region": [f"未知区域，可选：{'、'.join(archive.regions)}。"]})
     canonical = ContractSchema().dump(data)
     digest = input_digest(canonical)
     total = sales_contract.total_of(data["items"])
@@ -76,8 +82,7 @@ def create(archive: Archive, payload: Any, actor: Actor) -> Contract:
 
 def get(archive: Archive, contract_no: str) -> Contract:
     """The contract with its whole dossier loaded."""
-    with archive.catalogue.reading() as session:
-        return load(session, contract_no)
+    return fetch(archive.catalogue, contract_no)
 
 
 def retrieve(archive: Archive, contract_no: str, doc_id: int, actor: Actor, *,
@@ -101,19 +106,21 @@ def change_status(archive: Archive, contract_no: str, status: str, actor: Actor,
                   *, note: str | None = None) -> Contract:  # fmt: skip
     """Move a contract along its lifecycle: draft → effective → completed | terminated."""
     if status not in STATUSES:
-        raise InvalidData({"status": [f"必须是 {', '.join(STATUSES[1:])} 之一。"]})
+        raise InvalidData({"status": [f"取值须为 {'、'.join(STATUSES[1:])} 之一。"]})
     with archive.catalogue.writing() as session:
         contract = load(session, contract_no)
         allowed = TRANSITIONS[contract.status]
         if status not in allowed:
             raise Conflict(
-                f"合同 {contract_no} 当前状态为 {contract.status}，不能变更为 {status}。",
+                f"合同 {contract_no} 当前{STATUS_NAMES[contract.status]}，"
+                f"不能变更为“{STATUS_NAMES[status]}”。",
                 field="status", current=contract.status,
             )  # fmt: skip
         if not actor.can(*allowed[status]):
             raise Forbidden(
                 "合同生效须经销售经理审批。" if status == "effective"
-                else f"角色 {actor.role} 不能把合同变更为 {status}。"
+                else f"{ROLE_NAMES.get(actor.role, actor.role)}不能把合同变更为"
+                f"“{STATUS_NAMES[status]}”。"
             )  # fmt: skip
         before = contract.status
         contract.status = status
@@ -122,7 +129,6 @@ def change_status(archive: Archive, contract_no: str, status: str, actor: Actor,
         audit.record(session, actor, "contract.status", contract_no, note=note,
                      before=before, after=status)  # fmt: skip
         enqueue(session, contract_no)
-    archive.changed()
     return get(archive, contract_no)
 
 
@@ -176,27 +182,30 @@ def dossier(contract: Contract, *, as_of: dt.date | None = None) -> dict[str, An
         **summary(contract, as_of=as_of),
         "terms": _with_amounts(contract.terms, delivered(contract)),
         "original_terms": _with_amounts(contract.data),
-        "amendments": [
-            {"number": a.number, "reason": a.reason, "effective_on": a.effective_on.isoformat(),
-             "changes": a.changes, "total_before": f"{a.total_before:.2f}",
-             "total_after": f"{a.total_after:.2f}", "major": a.major,
-             "created_by": a.created_by, "created_at": _iso(a.created_at)}
-            for a in contract.amendments
-        ],
-        "deliveries": [
-            {"number": d.number, "delivery_date": d.delivery_date.isoformat(),
-             "ship_to": d.ship_to, "carrier": d.carrier, "tracking_no": d.tracking_no,
-             "prepared_by": d.prepared_by, "lines": d.lines, "created_by": d.created_by,
-             "created_at": _iso(d.created_at)}
-            for d in contract.deliveries
-        ],
-        "payments": [
-            {"amount": f"{p.amount:.2f}", "paid_on": p.paid_on.isoformat(), "method": p.method,
-             "reference": p.reference, "note": p.note, "created_by": p.created_by,
-             "created_at": _iso(p.created_at)}
-            for p in contract.payments
-        ],
-    }  # fmt: skip
+        "amendments": [amendment_record(a) for a in contract.amendments],
+        "deliveries": [delivery_record(d) for d in contract.deliveries],
+        "payments": [payment_record(p) for p in contract.payments],
+    }
+
+
+def amendment_record(a: Amendment) -> dict[str, Any]:
+    return {"number": a.number, "reason": a.reason, "effective_on": a.effective_on.isoformat(),
+            "changes": a.changes, "total_before": f"{a.total_before:.2f}",
+            "total_after": f"{a.total_after:.2f}", "major": a.major,
+            "created_by": a.created_by, "created_at": _iso(a.created_at)}  # fmt: skip
+
+
+def delivery_record(d: Delivery) -> dict[str, Any]:
+    return {"number": d.number, "delivery_date": d.delivery_date.isoformat(),
+            "ship_to": d.ship_to, "carrier": d.carrier, "tracking_no": d.tracking_no,
+            "prepared_by": d.prepared_by, "lines": d.lines, "created_by": d.created_by,
+            "created_at": _iso(d.created_at)}  # fmt: skip
+
+
+def payment_record(p: Payment) -> dict[str, Any]:
+    return {"id": p.id, "amount": f"{p.amount:.2f}", "paid_on": p.paid_on.isoformat(),
+            "method": p.method, "reference": p.reference, "note": p.note,
+            "created_by": p.created_by, "created_at": _iso(p.created_at)}  # fmt: skip
 
 
 def _iso(value: dt.datetime | None) -> str | None:

@@ -1,13 +1,21 @@
-"""``Archive``: the catalogue, the file store and the renderers of one data root."""
+"""``Archive``: the parts of one data root, wired together — and nothing more.
+
+The catalogue, the file store, the search index, the Word renderer and the PDF converter,
+with the settings the operations read. The operations themselves (``archive.contracts``,
+``archive.retention`` …) take an ``Archive`` and do the work; start-up tasks that need
+them live in ``archive.startup``.
+"""
 
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager
 from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import select
 
+from archive import outbox
 from archive.catalogue import Catalogue
 from archive.index import Index
 from archive.locks import exclusive
@@ -52,25 +60,17 @@ class Archive:
         self.archival_pattern = archival_pattern
         self.retention_years = {"sales_contract": 5, **(retention_years or {})}
         self.index = Index(self.data_dir / "index", self.catalogue, self.storage)
+        # Every committed change that queued index work is applied once it is committed.
+        self.catalogue.on_commit(outbox.TOPIC, self.index.apply_pending_quietly)
 
     def open(self) -> Archive:
-        """Migrate the catalogue and heal what an earlier crash may have left."""
+        """Migrate the catalogue, remove what an interrupted filing left, open the index."""
         self.catalogue.migrate()
         self.heal()
         self.index.open()
-        # Index changes a crash left in the outbox are applied now, and so is the rest of
-        # a destruction that a crash interrupted.
-        self.index.apply_pending()
-        from archive.retention import finish_pending
-
-        finish_pending(self)
         return self
 
-    def changed(self) -> None:
-        """Call after a commit that queued index work."""
-        self.index.apply_pending_quietly()
-
-    def filing_lock(self):
+    def filing_lock(self) -> AbstractContextManager[None]:
         return exclusive(self.lock_path)
 
     def heal(self) -> list[str]:

@@ -6,29 +6,29 @@ No line may ship more than the contract, as amended, still has undelivered.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archive import audit
 from archive.audit import Actor
-from archive.core import Archive
 from archive.dossier import delivered, load, require_status
-from archive.errors import Forbidden, InvalidData, validated
+from archive.errors import Forbidden, InvalidData
 from archive.filing import Filing, input_digest, render
 from archive.models import Delivery
 from archive.numbering import next_number
-from schemas.dossier import DeliveryNoticeSchema
 from templates import delivery_notice
 from templates.sales_contract import line_amount, quantity_text
+
+if TYPE_CHECKING:
+    from archive.core import Archive
 
 KIND = "delivery_notice"
 SHIPPERS = ("clerk", "manager")
 
 
-def deliver(archive: Archive, contract_no: str, payload: Any, actor: Actor) -> Delivery:
-    """File a delivery notice for an effective contract."""
+def deliver(archive: Archive, contract_no: str, data: dict[str, Any], actor: Actor) -> Delivery:
+    """File a delivery notice for an effective contract (``data``: DeliveryNoticeSchema)."""
     if not actor.can(*SHIPPERS):
         raise Forbidden("只有销售业务员或销售经理可以开具发货通知单。")
-    data = validated(DeliveryNoticeSchema(), payload)
     with Filing(archive) as filing:
         contract = load(filing.session, contract_no)
         require_status(contract, ("effective",), "发货")

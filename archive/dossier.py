@@ -1,21 +1,22 @@
-"""Shared by amendments, deliveries and payments: loading a contract for change, and the
-quantities already shipped per line."""
+"""A contract's dossier as the operations need it: loading it (or its tombstone once it is
+destroyed), its state checks, and the quantities already shipped per line."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from archive.catalogue import Catalogue
 from archive.errors import Conflict, Gone, NotFound
 from archive.models import Contract
-
-STATUS_TEXT = {"draft": "草稿", "effective": "已生效", "completed": "已履行完毕",
-               "terminated": "已解除"}  # fmt: skip
+from schemas.labels import STATUS_NAMES as STATUS_TEXT
 
 
 def load(session: Session, contract_no: str, *, allow_destroyed: bool = False) -> Contract:
+    """The contract with its whole dossier; ``Gone`` with the tombstone once destroyed."""
     contract = session.scalar(
         select(Contract)
         .where(Contract.contract_no == contract_no)
@@ -25,14 +26,31 @@ def load(session: Session, contract_no: str, *, allow_destroyed: bool = False) -
     if contract is None:
         raise NotFound(f"合同 {contract_no} 不存在。")
     if contract.gone and not allow_destroyed:
-        from archive.retention import tombstone
-
         raise Gone(
             f"合同 {contract_no} 已于 {contract.destroyed_at:%Y-%m-%d} 经 {contract.destroyed_by} "
             "批准销毁，仅保留登记信息。",
             tombstone=tombstone(contract),
         )
     return contract
+
+
+def fetch(catalogue: Catalogue, contract_no: str) -> Contract:
+    """``load`` in a read transaction of its own."""
+    with catalogue.reading() as session:
+        return load(session, contract_no)
+
+
+def tombstone(contract: Contract) -> dict[str, Any]:
+    """What the register keeps of a destroyed contract (and what its destruction lists)."""
+    return {
+        "contract_no": contract.contract_no, "archival_code": contract.archival_code,
+        "seller": contract.seller_name, "buyer": contract.buyer_name,
+        "region": contract.region, "signed_on": contract.signed_on.isoformat(),
+        "status": contract.status, "total": f"{contract.total:.2f}",
+        "paid": f"{contract.paid:.2f}",
+        "documents": [{"kind": d.kind, "number": d.number, "format": d.format,
+                       "sha256": d.sha256} for d in contract.documents],
+    }  # fmt: skip
 
 
 def require_status(contract: Contract, allowed: tuple[str, ...], what: str) -> None:

@@ -6,6 +6,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError
 
+from schemas import flatten_errors
+
 
 class ArchiveError(Exception):
     """Base of every error the archive reports to its callers."""
@@ -53,8 +55,6 @@ class InvalidData(ArchiveError):
 
 def validated(schema: Schema, payload: Any) -> dict[str, Any]:
     """``schema.load(payload)``, or ``InvalidData`` naming each bad field by its dotted path."""
-    from schemas import flatten_errors
-
     try:
         return schema.load(payload)
     except ValidationError as exc:

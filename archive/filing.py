@@ -12,16 +12,18 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.core import Archive
-from archive.index import enqueue
+from archive.codes import document_code
 from archive.models import Contract, Document
-from archive.volumes import document_code
+from archive.outbox import enqueue
 from templates import pdf as pdfs
+
+if TYPE_CHECKING:
+    from archive.core import Archive
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +102,6 @@ class Filing:
                 self._remove_new_files()
         finally:
             self._lock.__exit__(None, None, None)
-        if exc is None:
-            self.archive.changed()
         return False
 
     def _remove_new_files(self) -> None:

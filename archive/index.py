@@ -20,8 +20,9 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from docx import Document as Docx
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh import sorting
@@ -33,8 +34,10 @@ from archive.catalogue import Catalogue
 from archive.errors import ArchiveError
 from archive.locks import exclusive
 from archive.models import Contract, Document, IndexOutbox
-from archive.money import to_cents
+from archive.receivables import payment_state as _state
 from archive.storage import Storage
+from schemas.money import to_cents
+from templates.pdf import text as pdf_text
 
 log = logging.getLogger(__name__)
 
@@ -85,17 +88,13 @@ def document_text(storage: Storage, doc: Document) -> str:
     """The words of a stored file: a .docx through python-docx, a PDF through pypdf."""
     data = storage.get(doc.sha256)
     if doc.format == "docx":
-        from docx import Document as Docx
-
         word = Docx(io.BytesIO(data))
         parts = [p.text for p in word.paragraphs]
         for table in word.tables:
             for row in table.rows:
                 parts.extend(cell.text for cell in row.cells)
         return "\n".join(parts)
-    from templates.pdf import text
-
-    return text(data)
+    return pdf_text(data)
 
 
 def contract_fields(contract: Contract) -> dict[str, str]:
@@ -134,9 +133,7 @@ def _indexed_documents(contract: Contract) -> dict[str, Document]:
 
 
 def _payment_state(contract: Contract) -> str:
-    from archive.payments import payment_state  # payments queues index work: import late
-
-    return payment_state(contract, dt.date.today())["payment_state"]
+    return _state(contract, dt.date.today())["payment_state"]
 
 
 def _prints(contract: Contract, documents: dict[str, Document], payment_state: str):
@@ -174,11 +171,6 @@ def entries(storage: Storage, contract: Contract) -> list[dict[str, Any]]:
             "words": content, "fingerprint": prints[number],
         })  # fmt: skip
     return result
-
-
-def enqueue(session: Session, contract_no: str) -> None:
-    """Record, in the caller's transaction, that this contract's entries must be rewritten."""
-    session.add(IndexOutbox(contract_no=contract_no))
 
 
 # -- the index -------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from archive.money import from_cents, to_cents
+from schemas.money import from_cents, to_cents
 
 
 def utcnow() -> dt.datetime:

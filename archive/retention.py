@@ -21,21 +21,23 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from archive import audit
 from archive.audit import Actor
-from archive.core import Archive
-from archive.dossier import load
+from archive.dossier import fetch, load, tombstone
 from archive.errors import Conflict, Forbidden, InvalidData, NotFound
 from archive.filing import render
-from archive.index import enqueue
 from archive.models import Contract, Destruction, Document, Record, RetentionRun, utcnow
 from archive.numbering import next_number
+from archive.outbox import enqueue
 from templates import destruction as destruction_doc
+
+if TYPE_CHECKING:
+    from archive.core import Archive
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +127,8 @@ def run(archive: Archive, *, as_of: dt.date, dry_run: bool, actor: Actor) -> dic
         }  # fmt: skip
         if newly_pending:
             record = _file_record(archive, session, actor, "destruction_list",
-                                  destruction_doc.list_context(newly_pending, as_of))  # fmt: skip
+                                  destruction_doc.list_context(
+                                      [tombstone(c) for c in newly_pending], as_of))  # fmt: skip
             report["destruction_list"] = record.number
         else:
             record = None
@@ -136,14 +139,18 @@ def run(archive: Archive, *, as_of: dt.date, dry_run: bool, actor: Actor) -> dic
     return report
 
 
-def runs(archive: Archive, *, limit: int = 50) -> list[dict[str, Any]]:
+def runs(archive: Archive, *, limit: int = 50, offset: int = 0) -> tuple[int, list[dict]]:
+    """Kept sweep reports, newest first: how many there are, and one page of them."""
     with archive.catalogue.reading() as session:
+        total = session.scalar(select(func.count(RetentionRun.id)))
         rows = session.scalars(select(RetentionRun).order_by(RetentionRun.id.desc())
-                               .limit(limit)).all()  # fmt: skip
-        return [{"id": r.id, "as_of": r.as_of.isoformat(), "dry_run": r.dry_run,
-                 "actor": r.actor, "started_at": r.started_at.isoformat(timespec="seconds"),
-                 **{k: v for k, v in r.report.items() if k not in ("as_of", "dry_run")}}
-                for r in rows]  # fmt: skip
+                               .limit(limit).offset(offset)).all()  # fmt: skip
+        return total, [
+            {"id": r.id, "as_of": r.as_of.isoformat(), "dry_run": r.dry_run, "actor": r.actor,
+             "started_at": r.started_at.isoformat(timespec="seconds"),
+             **{k: v for k, v in r.report.items() if k not in ("as_of", "dry_run")}}
+            for r in rows
+        ]  # fmt: skip
 
 
 def _file_record(archive: Archive, session: Session, actor: Actor, kind: str,
@@ -189,9 +196,7 @@ def hold(archive: Archive, contract_no: str, reason: str | None, actor: Actor, *
             contract.hold_reason = reason.strip()[:2000]
             contract.held_by, contract.held_at = actor.name, utcnow()
             audit.record(session, actor, "retention.hold", contract_no, reason=reason)
-    from archive.contracts import get
-
-    return get(archive, contract_no)
+    return fetch(archive.catalogue, contract_no)
 
 
 # -- destruction -----------------------------------------------------------------------------
@@ -211,18 +216,6 @@ def _refusal(contract: Contract, as_of: dt.date, years: int) -> str | None:
     if contract.retention_state != "pending_destruction":
         return "未经清理列入待销毁"
     return None
-
-
-def tombstone(contract: Contract) -> dict[str, Any]:
-    return {
-        "contract_no": contract.contract_no, "archival_code": contract.archival_code,
-        "seller": contract.seller_name, "buyer": contract.buyer_name,
-        "region": contract.region, "signed_on": contract.signed_on.isoformat(),
-        "status": contract.status, "total": f"{contract.total:.2f}",
-        "paid": f"{contract.paid:.2f}",
-        "documents": [{"kind": d.kind, "number": d.number, "format": d.format,
-                       "sha256": d.sha256} for d in contract.documents],
-    }  # fmt: skip
 
 
 def destroy(archive: Archive, contract_nos: Iterable[str], note: str | None,

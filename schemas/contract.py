@@ -109,6 +109,15 @@ class ContractSchema(StrictSchema):
             raise ValidationError(errors)
 
 
+class StatusChangeSchema(StrictSchema):
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(("effective", "completed", "terminated"),
+                                error="取值须为 effective、completed 或 terminated。"),
+    )  # fmt: skip
+    note = Text(max_length=500, multiline=True)
+
+
 def flatten_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
     """marshmallow's nested error dict → {"items.1.quantity": ["必须大于 0。"]}."""
     flat: dict[str, list[str]] = {}

@@ -5,13 +5,15 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from schemas.contract import CLAUSE, LINE, NAME, SHORT, StrictSchema
-from schemas.fields import Money, Quantity, Text
+from schemas.fields import Money, Quantity, Text, Upload
 
 # Amendable terms. Item fields name a line of the contract by its index ("item").
 ITEM_FIELDS = ("unit_price", "quantity", "spec")
 TERM_FIELDS = ("delivery.deadline", "delivery.place", "payment.method", "payment.terms",
                "payment.due_on", "clause")  # fmt: skip
 CHANGE_FIELDS = ITEM_FIELDS + TERM_FIELDS
+# A contract has at most 200 lines (ContractSchema), counted here from 0.
+LINE_INDEX = validate.Range(min=0, max=199, error="行号从 0 开始，至多 199。")
 
 
 class ChangeSchema(StrictSchema):
@@ -19,7 +21,7 @@ class ChangeSchema(StrictSchema):
         required=True,
         validate=validate.OneOf(CHANGE_FIELDS, error=f"可变更的项目：{', '.join(CHANGE_FIELDS)}。"),
     )
-    item = fields.Integer(validate=validate.Range(min=0, error="行号从 0 开始。"))
+    item = fields.Integer(strict=True, validate=LINE_INDEX)
     # Free text here; checked against the field's own type when the change is applied.
     after = fields.Raw(required=True)
     before = fields.Raw(metadata={"description": "可选：提交方看到的原值，不一致时拒绝"})
@@ -45,7 +47,7 @@ class AmendmentSchema(StrictSchema):
 
 
 class ShipmentLineSchema(StrictSchema):
-    item = fields.Integer(required=True, validate=validate.Range(min=0, error="行号从 0 开始。"))
+    item = fields.Integer(strict=True, required=True, validate=LINE_INDEX)
     quantity = Quantity(
         required=True, validate=validate.Range(min=0, min_inclusive=False, error="必须大于 0。")
     )
@@ -85,3 +87,10 @@ class PaymentSchema(StrictSchema):
     method = Text(required=True, max_length=SHORT)
     reference = Text(max_length=NAME)
     note = Text(max_length=CLAUSE, multiline=True)
+
+
+class ScanUploadSchema(StrictSchema):
+    """A signed scan (multipart/form-data): the PDF and an optional note."""
+
+    file = Upload(required=True, metadata={"description": "扫描件 PDF"})
+    note = Text(max_length=500, multiline=True, metadata={"description": "备注"})

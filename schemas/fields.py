@@ -1,4 +1,8 @@
-"""Field types shared by the schemas: text without control characters, exact decimals."""
+"""Field types shared by the schemas: text without control characters, exact decimals.
+
+Each field also states in the OpenAPI document what it enforces (length, pattern), so a
+client can tell a valid request from the schema alone.
+"""
 
 from __future__ import annotations
 
@@ -12,30 +16,53 @@ fields.Field.default_error_messages.update(
     {"required": "必填。", "null": "不能为空值。", "validator_failed": "取值无效。"}
 )
 fields.String.default_error_messages.update({"invalid": "必须是字符串。"})
+fields.Integer.default_error_messages.update({"invalid": "必须是整数。", "too_large": "数值过大。"})
+fields.Boolean.default_error_messages.update({"invalid": "必须是 true 或 false。"})
 fields.Date.default_error_messages.update({"invalid": "日期格式必须为 YYYY-MM-DD。"})
 fields.List.default_error_messages.update({"invalid": "必须是列表。"})
+fields.Dict.default_error_messages.update({"invalid": "必须是对象。"})
 fields.Nested.default_error_messages.update({"type": "必须是对象。"})
 Schema.error_messages = {"unknown": "未知字段。", "type": "必须是 JSON 对象。"}
 
 # Bidirectional overrides can make a contract read differently from what was entered.
 _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# The same rule as a JSON-Schema pattern for the OpenAPI document: no C0 controls, DEL,
+# C1 controls, bidirectional overrides or private-use characters; tab and newline only
+# where text may have several lines; and at least one visible character.
+_BAD = r"\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ue000-\uf8ff"
+_BAD_LINE = _BAD.replace(r"\u0000-\u0008\u000b-\u001f", r"\u0000-\u001f")
+SINGLE_LINE = rf"^[^{_BAD_LINE}]*$"
+MULTI_LINE = rf"^[^{_BAD}]*$"
+_VISIBLE_LINE = rf"^[^{_BAD_LINE}]*[^{_BAD_LINE}\s][^{_BAD_LINE}]*$"
+_VISIBLE_MULTI = rf"^[^{_BAD}]*[^{_BAD}\s][^{_BAD}]*$"
 
 
 def _check_characters(value: str, *, multiline: bool) -> None:
     for ch in value:
-        if multiline and ch == "\n":
+        if multiline and ch in "\n\t":
             continue
         if unicodedata.category(ch) in {"Cc", "Cs", "Co", "Cn"} or ch in _BIDI_CONTROLS:
             raise ValidationError(f"不允许包含控制字符 (U+{ord(ch):04X})。")
 
 
 class Text(fields.String):
-    """A trimmed, non-empty (when required), length-limited string without control characters."""
+    """A trimmed, length-limited string without control characters; required means it must
+    hold something visible. ``multiline`` allows newlines and tabs."""
 
     def __init__(self, *, max_length: int = 200, multiline: bool = False, **kwargs) -> None:
         self.multiline = multiline
-        validators = [validate.Length(max=max_length, error="长度不能超过 {max} 个字符。")]
-        super().__init__(validate=validators, **kwargs)
+        required = kwargs.get("required", False)
+        lowest = 1 if required else 0
+        validators = [
+            validate.Length(min=lowest, max=max_length,
+                            error=f"长度须在 {lowest}–{max_length} 个字符之间。")
+        ]  # fmt: skip
+        if required:
+            pattern = _VISIBLE_MULTI if multiline else _VISIBLE_LINE
+        else:
+            pattern = MULTI_LINE if multiline else SINGLE_LINE
+        metadata = {"pattern": pattern, **kwargs.pop("metadata", {})}
+        super().__init__(validate=validators, metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -49,10 +76,11 @@ class Text(fields.String):
 
 
 class ExactDecimal(fields.Field):
-    """A decimal that travels as a string (or an integer): floats are refused, never rounded."""
+    """A decimal that travels as a string: floats (and bare JSON numbers, which many
+    clients produce from floats) are refused, never rounded."""
 
     default_error_messages = {
-        "type": '必须是字符串形式的数字，例如 "1250.50"（不接受浮点数）。',
+        "type": '必须是字符串形式的数字，例如 "1250.50"（不接受 JSON 数字）。',
         "invalid": "不是有效的数字。",
         "places": "最多 {places} 位小数。",
         "too_large": "数值过大。",
@@ -61,13 +89,19 @@ class ExactDecimal(fields.Field):
     def __init__(self, *, places: int = 2, max_digits: int = 15, **kwargs) -> None:
         self.places = places
         self.max_digits = max_digits
-        super().__init__(**kwargs)
+        whole = max_digits - places
+        metadata = {
+            "type": "string",
+            "pattern": rf"^\s*[0-9]{{1,{whole}}}(\.[0-9]{{0,{places}}})?\s*$",
+            **kwargs.pop("metadata", {}),
+        }
+        super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
-        if isinstance(value, bool) or not isinstance(value, (str, int)):
+        if not isinstance(value, str):
             raise self.make_error("type")
         try:
-            number = Decimal(str(value).strip())
+            number = Decimal(value.strip())
         except InvalidOperation as exc:
             raise self.make_error("invalid") from exc
         if not number.is_finite():
@@ -98,3 +132,41 @@ class Quantity(ExactDecimal):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(places=3, max_digits=12, **kwargs)
+
+
+class StrictBoolean(fields.Boolean):
+    """A JSON ``true`` or ``false``, nothing else (not 1, not "yes")."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class Upload(fields.Field):
+    """An uploaded file (multipart/form-data); the object the web framework gives."""
+
+    default_error_messages = {"invalid": "必须是上传的文件。"}
+
+    def __init__(self, **kwargs) -> None:
+        metadata = {"type": "string", "format": "binary", **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not hasattr(value, "read") or not hasattr(value, "filename"):
+            raise self.make_error("invalid")
+        return value
+
+
+# Ids that reach the catalogue: anything above a signed 64-bit integer can name nothing.
+MAX_ID = 2**63 - 1
+
+
+def positive_int(*, maximum: int = MAX_ID, strict: bool = False, **kwargs) -> fields.Integer:
+    """An integer from 1 to ``maximum`` (documented as such). ``strict`` for JSON bodies,
+    where "3" is not a number; a query string only has strings."""
+    return fields.Integer(
+        strict=strict,
+        validate=validate.Range(min=1, max=maximum, error=f"必须是 1–{maximum} 之间的整数。"),
+        **kwargs,
+    )

@@ -1,52 +1,392 @@
-"""Response shapes, for the OpenAPI document (views build plain dicts)."""
+"""What the API answers: one schema per response body, so the OpenAPI document says exactly
+what a client gets (the views build plain dicts; these shape and document them)."""
 
 from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from schemas.queries import KINDS, PAYMENT_STATES, STATUSES
+
+
+def _str(description: str = "", **kwargs) -> fields.String:
+    return fields.String(metadata={"description": description, **kwargs})
+
+
+def _enum(choices: tuple[str, ...], description: str = "") -> fields.String:
+    return fields.String(metadata={"description": description, "enum": list(choices)})
+
+
+def _maybe(description: str = "") -> fields.String:
+    return fields.String(allow_none=True, metadata={"description": description})
+
+
+MONEY = {"description": "金额（元），两位小数的字符串", "example": "382505.00"}
+
 
 class FileLinkSchema(Schema):
-    url = fields.String(metadata={"description": "下载地址"})
-    sha256 = fields.String()
-    size = fields.Integer()
-    filename = fields.String()
+    url = _str("下载地址（记入查阅登记）")
+    sha256 = _str("文件的 SHA-256")
+    size = fields.Integer(metadata={"description": "字节数"})
+    filename = _str("文件名")
 
 
 class DocumentViewSchema(Schema):
-    kind = fields.String(metadata={"example": "sales_contract"})
-    number = fields.String()
-    title = fields.String()
-    created_at = fields.String()
+    kind = _enum(KINDS, "文件类型")
+    number = _str("文件编号")
+    title = _str("文件名称")
+    archival_code = _maybe("档号")
+    created_at = _str("归档时间（ISO 8601）")
     pdf = fields.Nested(FileLinkSchema)
     docx = fields.Nested(FileLinkSchema)
 
 
-class ContractViewSchema(Schema):
-    contract_no = fields.String(metadata={"example": "HT-202611-0001"})
-    status = fields.String(metadata={"example": "draft"})
-    region = fields.String()
-    signed_on = fields.Date()
-    seller = fields.Dict()
-    buyer = fields.Dict()
-    total = fields.String(metadata={"example": "382505.00"})
-    total_upper = fields.String(metadata={"example": "叁拾捌万贰仟伍佰零伍元整"})
-    terms = fields.Dict()
+class PartyViewSchema(Schema):
+    name = _str("全称")
+    address = _str("地址")
+    representative = _str("法定代表人/委托代理人")
+    phone = _str("电话")
+    bank = _str("开户银行")
+    account = _str("账号")
+    tax_id = _str("税号")
+
+
+class ItemViewSchema(Schema):
+    name = _str("产品名称")
+    spec = _str("规格型号")
+    unit = _str("单位")
+    quantity = _str("数量")
+    unit_price = _str(**MONEY)
+    amount = _str(**MONEY)
+    delivered = _str("已发货数量（仅现行条款）")
+    remaining = _str("未发货数量（仅现行条款）")
+
+
+class TransportViewSchema(Schema):
+    method = _str("运输方式")
+    freight_paid_by = _enum(("seller", "buyer"), "运费承担方")
+
+
+class DeliveryTermsViewSchema(Schema):
+    deadline = _str("交货期限")
+    place = _str("交货地点")
+    acceptance = _str("验收方式")
+
+
+class PaymentTermsViewSchema(Schema):
+    method = _str("付款方式")
+    terms = _str("付款约定")
+    due_on = _str("最迟付款日期")
+
+
+class TermsViewSchema(Schema):
+    region = _str("区域")
+    signed_on = _str("签订日期")
+    signed_at = _str("签订地点")
+    seller = fields.Nested(PartyViewSchema)
+    buyer = fields.Nested(PartyViewSchema)
+    items = fields.List(fields.Nested(ItemViewSchema))
+    quality_standard = _str("质量标准")
+    transport = fields.Nested(TransportViewSchema)
+    delivery = fields.Nested(DeliveryTermsViewSchema)
+    payment = fields.Nested(PaymentTermsViewSchema)
+    liability_exemptions = _str("免责条款")
+    breach_liability = _str("违约责任")
+    dispute_resolution = _str("争议解决")
+    extra_clauses = fields.List(fields.String())
+    salesperson = _str("业务员")
+
+
+class HoldViewSchema(Schema):
+    reason = _str("保全原因")
+    by = _str("保全人")
+    at = _str("保全时间")
+
+
+class RetentionStateSchema(Schema):
+    state = fields.String(
+        allow_none=True,
+        metadata={"description": "保存状态：null 保存中、unpaid_volume 欠款另册、"
+                  "pending_destruction 待销毁、destroying、destroyed"},
+    )  # fmt: skip
+    hold = fields.Nested(HoldViewSchema, allow_none=True)
+
+
+class ContractSummarySchema(Schema):
+    """A contract as lists show it."""
+
+    contract_no = _str("合同编号", example="HT-202611-0001")
+    archival_code = _maybe("档号")
+    status = _enum(STATUSES, "状态")
+    region = _str("区域")
+    signed_on = _str("签订日期")
+    seller = fields.Nested(PartyViewSchema)
+    buyer = fields.Nested(PartyViewSchema)
+    total = _str(**MONEY)
+    total_upper = _str("人民币大写", example="叁拾捌万贰仟伍佰零伍元整")
+    original_total = _str(**MONEY)
+    due_on = _str("最迟付款日期")
+    paid = _str(**MONEY)
+    outstanding = _str(**MONEY)
+    payment_state = _enum(PAYMENT_STATES, "付款状态")
+    overdue = fields.Boolean(metadata={"description": "已逾期（未收款）"})
+    days_overdue = fields.Integer()
+    to_chase = fields.Boolean(metadata={"description": "逾期满一个月，应催收"})
+    created_by = _str("创建人")
+    created_at = _str("创建时间")
+    approved_by = _maybe("审批人")
+    approved_at = _maybe("审批时间")
+    retention = fields.Nested(RetentionStateSchema)
+    url = _str("合同详情地址")
+
+
+class ChangeViewSchema(Schema):
+    field = _str("变更项目")
+    item = fields.Integer(allow_none=True, metadata={"description": "产品行（从 0 起）"})
+    label = _str("变更项目名称")
+    before = _str("原内容")
+    after = _str("变更后")
+    reason = _str("原因")
+
+
+class AmendmentSummarySchema(Schema):
+    number = _str("补充协议编号")
+    reason = _str("变更原因")
+    effective_on = _str("生效日期")
+    changes = fields.List(fields.Nested(ChangeViewSchema))
+    total_before = _str(**MONEY)
+    total_after = _str(**MONEY)
+    major = fields.Boolean(metadata={"description": "重大变更（须销售经理签订）"})
+    created_by = _str()
+    created_at = _str()
+
+
+class DeliveryLineViewSchema(Schema):
+    item = fields.Integer(metadata={"description": "产品行（从 0 起）"})
+    name = _str()
+    spec = _str()
+    unit = _str()
+    quantity = _str()
+    unit_price = _str(**MONEY)
+    amount = _str(**MONEY)
+
+
+class DeliverySummarySchema(Schema):
+    number = _str("发货通知单号")
+    delivery_date = _str("发货日期")
+    ship_to = _str("收货地址")
+    carrier = _str("承运人")
+    tracking_no = _str("物流单号")
+    prepared_by = _str("制单人")
+    lines = fields.List(fields.Nested(DeliveryLineViewSchema))
+    created_by = _str()
+    created_at = _str()
+
+
+class PaymentSummarySchema(Schema):
+    id = fields.Integer()
+    amount = _str(**MONEY)
+    paid_on = _str("收款日期")
+    method = _str("收款方式")
+    reference = _maybe("凭证号")
+    note = _maybe("备注")
+    created_by = _str()
+    created_at = _str()
+
+
+class ContractViewSchema(ContractSummarySchema):
+    """The whole dossier."""
+
+    terms = fields.Nested(TermsViewSchema, metadata={"description": "现行条款（含补充协议）"})
+    original_terms = fields.Nested(TermsViewSchema, metadata={"description": "签订时的条款"})
+    amendments = fields.List(fields.Nested(AmendmentSummarySchema))
+    deliveries = fields.List(fields.Nested(DeliverySummarySchema))
+    payments = fields.List(fields.Nested(PaymentSummarySchema))
     documents = fields.List(fields.Nested(DocumentViewSchema))
-    created_by = fields.String()
-    created_at = fields.String()
-    approved_by = fields.String(allow_none=True)
-    approved_at = fields.String(allow_none=True)
 
 
-class StatusChangeSchema(Schema):
-    status = fields.String(
-        required=True, metadata={"enum": ["effective", "completed", "terminated"]}
+class LinksSchema(Schema):
+    self = _str("本资源")
+    contract = _str("所属合同")
+    pdf = _str("PDF 下载")
+    docx = _str("Word 下载")
+
+
+class AmendmentViewSchema(AmendmentSummarySchema):
+    contract_no = _str("合同编号")
+    total = _str(**MONEY)
+    document = fields.Nested(DocumentViewSchema)
+    links = fields.Nested(LinksSchema)
+
+
+class DeliveryViewSchema(DeliverySummarySchema):
+    contract_no = _str("合同编号")
+    document = fields.Nested(DocumentViewSchema)
+    links = fields.Nested(LinksSchema)
+
+
+class PaymentViewSchema(PaymentSummarySchema):
+    contract_no = _str("合同编号")
+    paid = _str(**MONEY)
+    outstanding = _str(**MONEY)
+    payment_state = _enum(PAYMENT_STATES, "付款状态")
+    links = fields.Nested(LinksSchema)
+
+
+class ScanViewSchema(DocumentViewSchema):
+    contract_no = _str("合同编号")
+    links = fields.Nested(LinksSchema)
+
+
+class HitSchema(Schema):
+    contract_no = _str()
+    number = _str("文件编号")
+    kind = _enum(KINDS)
+    title = _str()
+    archival_code = _maybe("档号")
+    region = _str()
+    year = fields.Integer()
+    status = _enum(STATUSES)
+    payment_state = _enum(PAYMENT_STATES)
+    signed_on = _str()
+    score = fields.Float(allow_none=True, metadata={"description": "相关度；按日期排序时为 null"})
+    highlights = fields.List(fields.String(), metadata={"description": "命中片段（HTML，<mark>）"})
+
+
+class SearchResultSchema(Schema):
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+    hits = fields.List(fields.Nested(HitSchema))
+    facets = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(keys=fields.String(), values=fields.Integer()),
+        metadata={"description": "分面计数：region、year、status、kind、payment_state"},
     )
-    note = fields.String()
+
+
+class ReceivableSchema(Schema):
+    contract_no = _str()
+    region = _str()
+    buyer = _str()
+    status = _enum(STATUSES)
+    signed_on = _str()
+    due_on = _str()
+    total = _str(**MONEY)
+    paid = _str(**MONEY)
+    outstanding = _str(**MONEY)
+    payment_state = _enum(PAYMENT_STATES)
+    overdue = fields.Boolean()
+    days_overdue = fields.Integer()
+    to_chase = fields.Boolean()
+
+
+class AccessEntrySchema(Schema):
+    at = _str("时间")
+    user = _str("查阅人")
+    action = _enum(("document.download", "volume.export"))
+    contract_no = _maybe("合同编号或案卷")
+    purpose = _maybe("用途")
+    client = _maybe("来源")
+    detail = fields.Dict()
+
+
+class VolumeSchema(Schema):
+    year = fields.Integer()
+    region = _str()
+    contracts = fields.Integer()
+    documents = fields.Integer()
+
+
+class VolumeListSchema(Schema):
+    items = fields.List(fields.Nested(VolumeSchema))
+
+
+class RetentionRuleSchema(Schema):
+    kind = _str("文件类型")
+    years = fields.Raw(metadata={"description": "保存年数、permanent，或 null（随合同）"})
+    clock = _maybe("起算")
+    follows = _maybe("随何文件保存")
+
+
+class RetentionRuleListSchema(Schema):
+    items = fields.List(fields.Nested(RetentionRuleSchema))
+
+
+class RetentionReportSchema(Schema):
+    as_of = _str("清理基准日")
+    dry_run = fields.Boolean()
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    contracts = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    destruction_list = _maybe("本次生成的销毁清单编号")
+
+
+class RetentionRunViewSchema(RetentionReportSchema):
+    id = fields.Integer()
+    actor = _str()
+    started_at = _str()
+
+
+class DestructionResultSchema(Schema):
+    certificate = _str("销毁记录编号")
+    contracts = fields.List(fields.String())
+    certificate_pdf_sha256 = _str()
+
+
+class HealthSchema(Schema):
+    status = _enum(("ok", "degraded"))
+    database = _str()
+    converter = _str()
 
 
 class ApiErrorSchema(Schema):
-    code = fields.Integer()
-    status = fields.String()
-    message = fields.String()
-    errors = fields.Dict(metadata={"description": "字段路径 → 错误信息，如 items.1.quantity"})
+    code = fields.Integer(metadata={"description": "HTTP 状态码"})
+    status = _str("状态名")
+    message = _str("说明（中文）")
+    errors = fields.Dict(
+        keys=fields.String(), values=fields.List(fields.String()),
+        metadata={"description": "字段路径 → 错误信息，如 items.1.quantity"},
+    )  # fmt: skip
+
+
+class TombstoneDocumentSchema(Schema):
+    kind = _str()
+    number = _str()
+    format = _str()
+    sha256 = _str()
+
+
+class TombstoneSchema(Schema):
+    contract_no = _str()
+    archival_code = _maybe()
+    seller = _str()
+    buyer = _str()
+    region = _str()
+    signed_on = _str()
+    status = _str()
+    total = _str(**MONEY)
+    paid = _str(**MONEY)
+    documents = fields.List(fields.Nested(TombstoneDocumentSchema))
+
+
+class GoneSchema(ApiErrorSchema):
+    tombstone = fields.Nested(TombstoneSchema)
+
+
+def page_of(item: type[Schema], name: str) -> type[Schema]:
+    """A page of a list: ``{"total", "page", "per_page", "items"}``."""
+    return Schema.from_dict(
+        {"total": fields.Integer(metadata={"description": "符合条件的总数"}),
+         "page": fields.Integer(), "per_page": fields.Integer(),
+         "items": fields.List(fields.Nested(item))},
+        name=name,
+    )  # fmt: skip
+
+
+class ReceivablesPageSchema(Schema):
+    as_of = _str("判断逾期的日期")
+    count = fields.Integer(metadata={"description": "有欠款的合同数"})
+    outstanding = _str(description="未收合计（元）")
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+    items = fields.List(fields.Nested(ReceivableSchema))

@@ -5,26 +5,29 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
-from flask_smorest import Api
+from flask import Flask
 
+from archive import startup
 from archive.core import Archive
 from service import config as settings
-from service.errors import register_error_handlers
-from templates.convert import Converter
-from templates.render import Renderer
+from service import ext
+from service.errors import HetongApi, register_error_handlers
 
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
+DESCRIPTION = ("销售合同的生成、归档与检索。金额一律为字符串；"
+               "错误一律为 JSON：code、status、message、errors。")  # fmt: skip
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the app for one data root; migrations run and leftovers heal here."""
+def create_app(config: dict[str, Any] | None = None, *, archive: Archive | None = None) -> Flask:
+    """Build the app for one data root; migrations run and leftovers heal here.
+
+    ``archive`` lets a caller (a test, a second front end) hand in an archive it built.
+    """
     values = settings.load(config)
     app = Flask(__name__)
     app.config.update(values)
@@ -36,21 +39,26 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL=f"{API_PREFIX}/docs/assets/",
-        JSON_AS_ASCII=False,
+        API_SPEC_OPTIONS={"info": {"description": DESCRIPTION}},
     )
     app.json.ensure_ascii = False
-    app.extensions["hetong.archive"] = _archive(values).open()
+    ext.init_app(app, startup.start(archive or ext.build_archive(values)))
     app.config.update(
         SECRET_KEY=values["SECRET_KEY"] or _secret_key(Path(values["DATA_DIR"])),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=8 * 3600,
     )
+    _register_api(app)
+    from service.pages import register as register_pages
 
-    api = Api(app)
-    api.spec.components.security_scheme(
-        "bearer", {"type": "http", "scheme": "bearer", "description": "hetong users add 打印的令牌"}
-    )
+    register_pages(app)
+    register_error_handlers(app)
+    return app
+
+
+def _register_api(app: Flask) -> None:
+    # Imported here, at registration, so that importing the factory stays cheap.
     from service.api import (
         access,
         contracts,
@@ -63,21 +71,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         volumes,
     )
 
+    api = HetongApi(app)
+    api.spec.components.security_scheme(
+        "bearer", {"type": "http", "scheme": "bearer", "description": "hetong users add 打印的令牌"}
+    )
     app.register_blueprint(docs.assets)
     app.register_blueprint(health.blp)
-    api.register_blueprint(contracts.blp, url_prefix=f"{API_PREFIX}/contracts")
-    api.register_blueprint(dossier.blp, url_prefix=f"{API_PREFIX}/contracts")
-    api.register_blueprint(receivables.blp, url_prefix=f"{API_PREFIX}/receivables")
-    api.register_blueprint(search.blp, url_prefix=f"{API_PREFIX}/search")
-    api.register_blueprint(access.blp, url_prefix=f"{API_PREFIX}/access-log")
-    api.register_blueprint(volumes.blp, url_prefix=f"{API_PREFIX}/volumes")
-    api.register_blueprint(retention.blp, url_prefix=f"{API_PREFIX}/retention")
-    api.register_blueprint(retention.holds, url_prefix=f"{API_PREFIX}/contracts")
-    from service.pages import register as register_pages
-
-    register_pages(app)
-    register_error_handlers(app)
-    return app
+    for blp, prefix in (
+        (contracts.blp, "contracts"), (dossier.blp, "contracts"),
+        (receivables.blp, "receivables"), (search.blp, "search"), (access.blp, "access-log"),
+        (volumes.blp, "volumes"), (retention.blp, "retention"), (retention.holds, "contracts"),
+    ):  # fmt: skip
+        api.register_blueprint(blp, url_prefix=f"{API_PREFIX}/{prefix}")
 
 
 def _secret_key(data_dir: Path) -> str:
@@ -88,34 +93,3 @@ def _secret_key(data_dir: Path) -> str:
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
     return path.read_text().strip()
-
-
-def _archive(values: dict[str, Any]) -> Archive:
-    data_dir = Path(values["DATA_DIR"])
-    if values["CONVERTER_URL"]:
-        converter = Converter(url=values["CONVERTER_URL"], timeout=values["CONVERTER_TIMEOUT"])
-    else:
-        converter = Converter(
-            profile_dir=data_dir / "run" / "libreoffice-profile",
-            log_file=data_dir / "run" / "unoserver.log",
-            python=values["CONVERTER_PYTHON"],
-            timeout=values["CONVERTER_TIMEOUT"],
-            start_timeout=values["CONVERTER_START_TIMEOUT"],
-        )
-    return Archive(
-        data_dir=data_dir,
-        database_url=values["DATABASE_URL"],
-        renderer=Renderer(values["TEMPLATE_DIR"] or None),
-        converter=converter,
-        number_pattern=values["CONTRACT_NUMBER_PATTERN"],
-        delivery_number_pattern=values["DELIVERY_NUMBER_PATTERN"],
-        major_share=Decimal(str(values["MAJOR_CHANGE_SHARE"])),
-        regions=values["REGIONS"],
-        archival_pattern=values["ARCHIVAL_CODE_PATTERN"],
-        retention_years=values["RETENTION_YEARS"],
-    )
-
-
-def archive() -> Archive:
-    """The archive of the current app."""
-    return current_app.extensions["hetong.archive"]

@@ -8,8 +8,9 @@ from flask import abort, g, request
 
 from archive import users
 from archive.audit import Actor
-from service.app import archive
+from schemas.labels import role_names
 from service.errors import error_response
+from service.ext import get_archive
 
 
 def authenticate():
@@ -19,7 +20,7 @@ def authenticate():
     if scheme.lower() != "bearer" or not token.strip():
         return error_response(401, "需要登录：请求头须包含 Authorization: Bearer <令牌>。",
                               **{"WWW-Authenticate": 'Bearer realm="hetong"'})  # fmt: skip
-    user = users.by_token(archive().catalogue, token.strip())
+    user = users.by_token(get_archive().catalogue, token.strip())
     if user is None:
         return error_response(401, "令牌无效或已停用。",
                               **{"WWW-Authenticate": 'Bearer error="invalid_token"'})  # fmt: skip
@@ -38,7 +39,7 @@ def require(*roles: str):
         @wraps(view)
         def wrapper(*args, **kwargs):
             if not g.actor.can(*roles):
-                abort(403, description=f"此操作需要以下角色之一：{', '.join(roles)}。")
+                abort(403, description=f"此操作需要以下角色之一：{role_names(roles)}。")
             return view(*args, **kwargs)
 
         return wrapper

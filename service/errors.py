@@ -1,18 +1,24 @@
-"""Every error leaves as JSON: ``{"code", "status", "message", "errors"?}``.
+"""Every error leaves as JSON ``{"code", "status", "message", "errors"?}`` (an HTML page for
+people's pages), in Chinese.
 
-Domain exceptions map to 4xx/503 here; anything unexpected is logged and becomes a
-JSON 500 that reveals nothing internal.
+Domain exceptions map to 4xx/503 here; request-parsing errors (webargs, through
+flask-smorest) are flattened to dotted field paths; anything unexpected is logged and
+becomes a 500 that reveals nothing internal.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, has_request_context, jsonify, render_template, request
+from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from archive.errors import ArchiveError, Conflict, Forbidden, Gone, InvalidData, NotFound
 from archive.storage import StorageError
+from schemas import flatten_errors
+from schemas.views import ApiErrorSchema
 from templates.errors import ConverterUnavailable, FontMissing, RenderError, TemplateProblem
 
 log = logging.getLogger(__name__)
@@ -20,17 +26,25 @@ log = logging.getLogger(__name__)
 STATUS_TEXT = {
     400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
     405: "Method Not Allowed", 409: "Conflict", 410: "Gone", 413: "Payload Too Large",
-    415: "Unsupported Media Type", 422: "Unprocessable Entity", 500: "Internal Server Error",
-    503: "Service Unavailable",
+    415: "Unsupported Media Type", 422: "Unprocessable Entity", 429: "Too Many Requests",
+    500: "Internal Server Error", 503: "Service Unavailable",
 }  # fmt: skip
+# What a person reads when the cause is the request itself, not our domain.
+MESSAGES = {
+    400: "请求无效。", 401: "需要登录。", 403: "无权执行此操作。", 404: "找不到该地址或资源。",
+    405: "该地址不支持此请求方法。", 413: "请求体过大。", 415: "不支持的内容类型。",
+    422: "数据校验失败。", 429: "请求过于频繁，请稍后再试。", 500: "服务器内部错误，已记录日志。",
+    503: "服务暂不可用，请稍后重试。",
+}  # fmt: skip
+# Headers an HTTP exception carries that the client needs (e.g. Allow on a 405).
+_KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
 
 
 def error_response(code: int, message: str, errors: dict | None = None, **headers: str):
     if _wants_page():
-        page = render_template("error.html", code=code, title=STATUS_TEXT.get(code, ""),
-                               message=message)  # fmt: skip
+        page = render_template("error.html", code=code, message=message)
         return page, code, headers
-    body = {"code": code, "status": STATUS_TEXT.get(code, ""), "message": message}
+    body: dict[str, Any] = {"code": code, "status": STATUS_TEXT.get(code, ""), "message": message}
     if errors:
         body["errors"] = errors
     response = jsonify(body)
@@ -42,6 +56,43 @@ def error_response(code: int, message: str, errors: dict | None = None, **header
 def _wants_page() -> bool:
     """People's pages get an HTML error page; the API and health check get JSON."""
     return has_request_context() and not request.path.startswith(("/api/", "/healthz"))
+
+
+def http_error(exc: HTTPException):
+    """Any HTTPException (Flask's own, webargs' 422, ``abort``) in our error shape."""
+    code = exc.code or 500
+    data = getattr(exc, "data", None) or {}
+    errors = None
+    if "messages" in data:  # webargs: {location: {field: messages}} → {"items.1.quantity": …}
+        errors = {}
+        for messages in data["messages"].values():
+            for path, found in flatten_errors(messages).items():
+                errors.setdefault(path, []).extend(found)
+    message = data.get("message") or _message(exc, code)
+    headers = {k: v for k, v in exc.get_headers() if k in _KEPT_HEADERS}
+    headers.update(data.get("headers") or {})
+    if code == 405 and "Allow" not in headers and getattr(exc, "valid_methods", None):
+        headers["Allow"] = ", ".join(exc.valid_methods)
+    return error_response(code, message, errors, **headers)
+
+
+def _message(exc: HTTPException, code: int) -> str:
+    # Our own abort() calls carry a Chinese description; Werkzeug's defaults are English.
+    default = type(exc).description
+    if exc.description and exc.description != default:
+        return exc.description
+    if code == 405 and getattr(exc, "valid_methods", None):
+        return f"该地址不支持 {request.method} 请求（允许：{', '.join(exc.valid_methods)}）。"
+    return MESSAGES.get(code, STATUS_TEXT.get(code, "错误"))
+
+
+class HetongApi(Api):
+    """flask-smorest's Api with our error body documented and produced."""
+
+    ERROR_SCHEMA = ApiErrorSchema
+
+    def handle_http_exception(self, error: HTTPException):
+        return http_error(error)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -59,6 +110,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Gone)
     def _gone(exc: Gone):
+        if _wants_page():
+            return render_template("gone.html", error=exc), 410
         body = {"code": 410, "status": STATUS_TEXT[410], "message": exc.message,
                 "tombstone": exc.details.get("tombstone")}  # fmt: skip
         return jsonify(body), 410
@@ -78,18 +131,15 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(StorageError)
     def _server_fault(exc: Exception):
         log.exception("server fault")
-        return error_response(500, f"服务器内部错误：{exc}")
+        return error_response(500, "服务器内部错误，已记录日志。")
 
     @app.errorhandler(ArchiveError)
     def _archive_error(exc: ArchiveError):
         return error_response(400, exc.message)
 
-    @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException):
-        messages = getattr(exc, "data", {}).get("messages") if hasattr(exc, "data") else None
-        return error_response(exc.code or 500, exc.description or exc.name, messages)
+    app.register_error_handler(HTTPException, http_error)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unexpected error")
-        return error_response(500, "服务器内部错误，已记录日志。")
+        return error_response(500, MESSAGES[500])

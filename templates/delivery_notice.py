@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, fields
 
-from archive.money import figures, upper
+from schemas.money import figures, upper
 from templates.sales_contract import ItemContext, chinese_date, dossier_properties
 
 TEMPLATE = "delivery_notice"

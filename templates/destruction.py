@@ -9,7 +9,7 @@ from typing import Any
 
 from marshmallow import Schema, fields
 
-from archive.money import figures
+from schemas.money import figures
 from templates.sales_contract import chinese_date
 
 TEMPLATE = "destruction"
@@ -35,14 +35,13 @@ def _rows(items: list[dict[str, Any]]) -> list[dict[str, str]]:
     return rows
 
 
-def list_context(contracts, as_of: dt.date) -> dict[str, Any]:
-    from archive.retention import tombstone
-
+def list_context(items: list[dict[str, Any]], as_of: dt.date) -> dict[str, Any]:
+    """The list a retention run files: ``items`` are the tombstones of the contracts."""
     return {
         "title": "销售合同销毁清单",
         "intro": f"以下合同已满保存期限（截至{chinese_date(as_of)}），已履行完毕且款项结清，"
                  "拟报销售经理批准后销毁。",
-        "rows": _rows([tombstone(c) for c in contracts]),
+        "rows": _rows(items),
         "approval": "销售经理审批：　　　　　　　　　日期：",
     }  # fmt: skip
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from marshmallow import Schema, fields
 
-from archive.money import figures, quantize, upper
+from schemas.money import figures, quantize, upper
 
 TEMPLATE = "sales_contract"
 TITLE = "销售合同"

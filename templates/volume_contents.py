@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, fields
 
-from archive.money import figures
+from schemas.money import figures
 from templates.sales_contract import chinese_date
 
 TEMPLATE = "volume_contents"

@@ -1,160 +1,101 @@
-"""``/api/v1/contracts``: create, read, change status, download documents."""
+"""``/api/v1/contracts``: create, list, read, change status, download documents."""
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from typing import Any
 
-from flask import request, send_file, url_for
-from flask_smorest import Blueprint
+from flask import send_file
 from sqlalchemy import func, select
 
 from archive import contracts
-from archive.errors import InvalidData
+from archive.filing import MEDIA_TYPES
 from archive.models import Contract
 from schemas import ContractSchema
-from schemas.views import ApiErrorSchema, ContractViewSchema, StatusChangeSchema
-from service.app import archive
+from schemas.contract import StatusChangeSchema
+from schemas.fields import MAX_ID
+from schemas.queries import AsOfArgs, ContractListArgs, DownloadArgs
+from schemas.views import ContractSummarySchema, ContractViewSchema, page_of
+from service.api.common import (
+    SECURITY,
+    Blueprint,
+    PageRequest,
+    contract_url,
+    contract_view,
+    summary_view,
+)
 from service.auth import actor, authenticate
-from service.errors import error_response
+from service.ext import get_archive
 
 blp = Blueprint("contracts", __name__, description="销售合同")
 blp.before_request(authenticate)
 
-TITLES = {"sales_contract": "销售合同", "amendment": "补充协议", "delivery_notice": "发货通知单",
-          "signed_scan": "签署扫描件"}  # fmt: skip
-SECURITY = [{"bearer": []}]
-
-
-def json_body() -> Any:
-    if not request.is_json:
-        return None
-    return request.get_json(silent=True)
-
-
-def _documents(contract: Contract) -> list[dict[str, Any]]:
-    """Group stored files by document: one entry per document, a link per format."""
-    grouped: dict[tuple[str, str], dict[str, Any]] = {}
-    for doc in contract.documents:
-        entry = grouped.setdefault(
-            (doc.kind, doc.number),
-            {"kind": doc.kind, "number": doc.number, "title": TITLES.get(doc.kind, doc.kind),
-             "archival_code": doc.archival_code,
-             "created_at": doc.created_at.isoformat(timespec="seconds")},
-        )  # fmt: skip
-        entry[doc.format] = {
-            "url": url_for("contracts.download", contract_no=contract.contract_no, doc_id=doc.id),
-            "sha256": doc.sha256,
-            "size": doc.size,
-            "filename": doc.filename,
-        }
-    return list(grouped.values())
-
-
-def view(contract: Contract, *, as_of: dt.date | None = None) -> dict[str, Any]:
-    """The whole dossier, with a download link per document and format, in filing order."""
-    return {**contracts.dossier(contract, as_of=as_of), "documents": _documents(contract)}
-
-
-def as_of_arg() -> dt.date:
-    """``?as_of=YYYY-MM-DD`` (default today): the day overdue is judged on."""
-    raw = request.args.get("as_of")
-    if not raw:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidData({"as_of": ["日期格式必须为 YYYY-MM-DD。"]}) from None
-
-
-def responses(ok: int, description: str) -> dict:
-    def error(text):
-        return {"description": text, "content": {"application/json": {"schema": ApiErrorSchema}}}
-
-    return {
-        ok: {"description": description,
-             "content": {"application/json": {"schema": ContractViewSchema}}},
-        401: error("未登录或令牌无效"), 403: error("角色无权操作"),
-        404: error("合同不存在"), 409: error("状态不允许"),
-        422: error("数据校验失败，errors 按字段路径列出"), 503: error("PDF 转换暂不可用"),
-    }  # fmt: skip
+ContractPageSchema = page_of(ContractSummarySchema, "ContractPage")
+LOCATION = {"Location": {"description": "新建资源的地址", "schema": {"type": "string"}}}
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+FILE = {"description": "文件内容（PDF 或 Word）；X-Content-SHA256 为其哈希",
+        "content": {media: _BINARY for media in MEDIA_TYPES.values()}}  # fmt: skip
 
 
 @blp.post("")
-@blp.doc(
-    summary="创建销售合同（草稿）", security=SECURITY, responses=responses(201, "已生成并归档"),
-    requestBody={"required": True, "content": {"application/json": {"schema": ContractSchema}}},
-)  # fmt: skip
-def create():
+@blp.doc(summary="创建销售合同（草稿）", security=SECURITY)
+@blp.arguments(ContractSchema, description="合同数据：双方、产品行、各项条款；金额为字符串")
+@blp.response(201, ContractViewSchema, description="已生成 Word 与 PDF 并归档", headers=LOCATION)
+@blp.errors(403, 409, 422, 503)
+def create(data: dict[str, Any]):
     """Validate, number, render (.docx + PDF) and file a draft contract."""
-    body = json_body()
-    if body is None:
-        return error_response(400, "请求体必须是 JSON（Content-Type: application/json）。")
-    contract = contracts.create(archive(), body, actor())
-    response = view(contract)
-    location = url_for("contracts.show", contract_no=contract.contract_no)
-    return response, 201, {"Location": location}
+    contract = contracts.create(get_archive(), data, actor())
+    return contract_view(contract), {"Location": contract_url(contract.contract_no)}
 
 
 @blp.get("")
-@blp.doc(summary="合同列表", security=SECURITY,
-         parameters=[{"in": "query", "name": n, "schema": {"type": "string"}}
-                     for n in ("status", "region", "page", "per_page")])  # fmt: skip
-def index():
+@blp.doc(summary="合同列表（新的在前）", security=SECURITY)
+@blp.arguments(ContractListArgs, location="query")
+@blp.response(200, ContractPageSchema)
+@blp.paginate(per_page=50, max_per_page=200)
+@blp.errors(422)
+def index(args: dict[str, Any], page: PageRequest):
     """Contracts, newest first, filtered by status / region, in pages."""
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-        per_page = min(200, max(1, int(request.args.get("per_page", 50))))
-    except ValueError:
-        raise InvalidData({"page": ["必须是正整数。"]}) from None
     query = select(Contract)
     for name in ("status", "region"):
-        if request.args.get(name):
-            query = query.where(getattr(Contract, name) == request.args[name])
-    with archive().catalogue.reading() as session:
-        total = session.scalar(select(func.count()).select_from(query.subquery()))
+        if args.get(name):
+            query = query.where(getattr(Contract, name) == args[name])
+    with get_archive().catalogue.reading() as session:
+        page.item_count = session.scalar(select(func.count()).select_from(query.subquery()))
         rows = session.scalars(
-            query.order_by(Contract.id.desc()).limit(per_page).offset((page - 1) * per_page)
+            query.order_by(Contract.id.desc()).limit(page.per_page).offset(page.offset)
         ).all()
-        items = [{k: v for k, v in contracts.summary(c).items() if k != "terms"} for c in rows]
-    return {"total": total, "page": page, "per_page": per_page, "items": items}
+        return [summary_view(c) for c in rows]
 
 
 @blp.get("/<contract_no>")
-@blp.doc(summary="查看合同", security=SECURITY, responses=responses(200, "合同及其文件"))
-def show(contract_no: str):
-    return view(contracts.get(archive(), contract_no), as_of=as_of_arg())
+@blp.doc(summary="查看合同（整个卷宗）", security=SECURITY)
+@blp.arguments(AsOfArgs, location="query")
+@blp.response(200, ContractViewSchema)
+@blp.errors(404, 410, 422)
+def show(args: dict[str, Any], contract_no: str):
+    contract = contracts.get(get_archive(), contract_no)
+    return contract_view(contract, as_of=args.get("as_of"))
 
 
 @blp.post("/<contract_no>/status")
-@blp.doc(
-    summary="变更合同状态（生效须销售经理）", security=SECURITY,
-    responses=responses(200, "已变更"),
-    requestBody={"required": True, "content": {"application/json": {"schema": StatusChangeSchema}}},
-)  # fmt: skip
-def change_status(contract_no: str):
-    body = json_body()
-    if not isinstance(body, dict):
-        return error_response(400, '请求体必须是 JSON 对象，例如 {"status": "effective"}。')
-    unknown = sorted(set(body) - {"status", "note"})
-    if unknown or not isinstance(body.get("status"), str):
-        errors = {k: ["未知字段。"] for k in unknown}
-        if not isinstance(body.get("status"), str):
-            errors["status"] = ["必填，取值 effective、completed 或 terminated。"]
-        raise InvalidData(errors)
-    note = body.get("note") if isinstance(body.get("note"), str) else None
-    contract = contracts.change_status(archive(), contract_no, body["status"], actor(), note=note)
-    return view(contract)
+@blp.doc(summary="变更合同状态（生效须销售经理）", security=SECURITY)
+@blp.arguments(StatusChangeSchema)
+@blp.response(200, ContractViewSchema, description="已变更")
+@blp.errors(403, 404, 409, 410, 422)
+def change_status(data: dict[str, Any], contract_no: str):
+    contract = contracts.change_status(get_archive(), contract_no, data["status"], actor(),
+                                       note=data.get("note"))  # fmt: skip
+    return contract_view(contract)
 
 
-@blp.get("/<contract_no>/documents/<int:doc_id>/download")
-@blp.doc(summary="下载文件（记入审计日志）", security=SECURITY,
-         parameters=[{"in": "query", "name": "purpose", "schema": {"type": "string"},
-                      "description": "查阅/借阅用途"}])  # fmt: skip
-def download(contract_no: str, doc_id: int):
-    purpose = (request.args.get("purpose") or "")[:200] or None
-    doc, data = contracts.retrieve(archive(), contract_no, doc_id, actor(), purpose=purpose)
+@blp.get(f"/<contract_no>/documents/<int(max={MAX_ID}):doc_id>/download")
+@blp.doc(summary="下载文件（记入查阅登记）", security=SECURITY, responses={200: FILE})
+@blp.arguments(DownloadArgs, location="query")
+@blp.errors(404, 410, 422)
+def download(args: dict[str, Any], contract_no: str, doc_id: int):
+    doc, data = contracts.retrieve(get_archive(), contract_no, doc_id, actor(),
+                                   purpose=args.get("purpose"))  # fmt: skip
     response = send_file(
         io.BytesIO(data), mimetype=doc.media_type, as_attachment=True,
         download_name=doc.filename, etag=doc.sha256, max_age=0,

@@ -5,14 +5,14 @@ from __future__ import annotations
 from flask import Blueprint
 from sqlalchemy import text
 
-from service.app import archive
+from service.ext import get_archive
 
 blp = Blueprint("health", __name__)
 
 
 @blp.get("/healthz")
 def healthz():
-    arc = archive()
+    arc = get_archive()
     try:
         with arc.catalogue.reading() as session:
             session.execute(text("SELECT 1"))

@@ -2,34 +2,31 @@
 
 from __future__ import annotations
 
-from flask import request
-from flask_smorest import Blueprint
+import datetime as dt
+from typing import Any
 
-from archive import payments
-from archive.errors import InvalidData
-from service.api.contracts import SECURITY, as_of_arg
-from service.app import archive
+from archive import receivables
+from schemas.queries import ReceivablesArgs
+from schemas.views import ReceivablesPageSchema
+from service.api.common import SECURITY, Blueprint, PageRequest
 from service.auth import authenticate
+from service.ext import get_archive
 
 blp = Blueprint("receivables", __name__, description="应收款")
 blp.before_request(authenticate)
 
-_QUERY = [
-    {"in": "query", "name": "region", "schema": {"type": "string"}},
-    {"in": "query", "name": "overdue", "schema": {"type": "boolean"}},
-    {"in": "query", "name": "as_of", "schema": {"type": "string", "format": "date"}},
-]
-
 
 @blp.get("")
-@blp.doc(summary="有欠款的合同，最早到期的在前", security=SECURITY, parameters=_QUERY)
-def index():
-    overdue = request.args.get("overdue")
-    if overdue not in (None, "", "true", "false", "1", "0"):
-        raise InvalidData({"overdue": ["取值 true 或 false。"]})
-    rows = payments.receivables(
-        archive(), as_of=as_of_arg(), region=request.args.get("region") or None,
-        overdue=None if overdue in (None, "") else overdue in ("true", "1"),
-    )  # fmt: skip
-    return {"as_of": as_of_arg().isoformat(), "count": len(rows),
-            "outstanding": payments.total_outstanding(rows), "items": rows}  # fmt: skip
+@blp.doc(summary="有欠款的合同，最早到期的在前", security=SECURITY)
+@blp.arguments(ReceivablesArgs, location="query")
+@blp.response(200, ReceivablesPageSchema)
+@blp.paginate(per_page=100, max_per_page=500)
+@blp.errors(422)
+def index(args: dict[str, Any], page: PageRequest):
+    as_of = args.get("as_of") or dt.date.today()
+    rows = receivables.receivables(get_archive(), as_of=as_of, region=args.get("region"),
+                                   overdue=args.get("overdue"))  # fmt: skip
+    page.item_count = len(rows)
+    return {"as_of": as_of.isoformat(), "count": len(rows),
+            "outstanding": receivables.total_outstanding(rows),
+            "items": rows[page.offset : page.offset + page.per_page]}  # fmt: skip

@@ -4,94 +4,102 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from typing import Any
 
-from flask import send_file
-from flask_smorest import Blueprint
+from flask import send_file, url_for
 
 from archive import retention
-from archive.errors import InvalidData
-from service.api.contracts import SECURITY, json_body, view
-from service.app import archive
+from schemas.retention import DestructionSchema, HoldSchema, RetentionRunSchema
+from schemas.views import (
+    ContractViewSchema,
+    DestructionResultSchema,
+    RetentionReportSchema,
+    RetentionRuleListSchema,
+    RetentionRunViewSchema,
+    page_of,
+)
+from service.api.common import SECURITY, Blueprint, PageRequest, contract_view
 from service.auth import actor, authenticate, require
+from service.ext import get_archive
 
 blp = Blueprint("retention", __name__, description="保存期限与销毁")
 blp.before_request(authenticate)
 holds = Blueprint("holds", __name__, description="保全（法律冻结）")
 holds.before_request(authenticate)
 
-
-def _object() -> dict:
-    body = json_body()
-    if not isinstance(body, dict):
-        raise InvalidData({"_schema": ["请求体必须是 JSON 对象。"]})
-    return body
+STRING = {"type": "string"}
+RunPageSchema = page_of(RetentionRunViewSchema, "RetentionRunPage")
+PDF = {"description": "销毁清单或销毁记录（PDF）", "content": {"application/pdf": {
+    "schema": {"type": "string", "format": "binary"}}}}  # fmt: skip
 
 
 @blp.get("/rules")
 @blp.doc(summary="保存规则", security=SECURITY)
+@blp.response(200, RetentionRuleListSchema)
+@blp.errors()
 def rules():
-    return {"items": retention.rules(archive().retention_years)}
+    return {"items": retention.rules(get_archive().retention_years)}
 
 
 @blp.post("/runs")
 @blp.doc(summary="执行清理（as_of、dry_run）", security=SECURITY)
+@blp.arguments(RetentionRunSchema)
+@blp.response(201, RetentionReportSchema, description="清理报告（演练时不做任何更改）")
+@blp.errors(403, 422, 503)
 @require("archivist", "manager")
-def run():
-    body = _object()
-    unknown = sorted(set(body) - {"as_of", "dry_run"})
-    errors = {k: ["未知字段。"] for k in unknown}
-    as_of = dt.date.today()
-    if body.get("as_of") is not None:
-        try:
-            as_of = dt.date.fromisoformat(str(body["as_of"]))
-        except ValueError:
-            errors["as_of"] = ["日期格式必须为 YYYY-MM-DD。"]
-    dry_run = body.get("dry_run", False)
-    if not isinstance(dry_run, bool):
-        errors["dry_run"] = ["必须是 true 或 false。"]
-    if errors:
-        raise InvalidData(errors)
-    report = retention.run(archive(), as_of=as_of, dry_run=dry_run, actor=actor())
-    return report, 201
+def run(data: dict[str, Any]):
+    as_of = data.get("as_of") or dt.date.today()
+    report = retention.run(get_archive(), as_of=as_of, dry_run=data["dry_run"], actor=actor())
+    return report
 
 
 @blp.get("/runs")
-@blp.doc(summary="清理记录", security=SECURITY)
+@blp.doc(summary="清理记录（新的在前）", security=SECURITY)
+@blp.response(200, RunPageSchema)
+@blp.paginate(per_page=50, max_per_page=200)
+@blp.errors(403, 422)
 @require("archivist", "manager")
-def runs():
-    return {"items": retention.runs(archive())}
+def runs(page: PageRequest):
+    page.item_count, items = retention.runs(get_archive(), limit=page.per_page,
+                                            offset=page.offset)  # fmt: skip
+    return items
 
 
 @blp.post("/destructions")
 @blp.doc(summary="批准销毁（仅销售经理）", security=SECURITY)
-def destroy():
-    body = _object()
-    numbers = body.get("contract_nos")
-    if not isinstance(numbers, list) or not all(isinstance(n, str) for n in numbers):
-        raise InvalidData({"contract_nos": ["必须是合同编号列表。"]})
-    note = body.get("note") if isinstance(body.get("note"), str) else None
-    result = retention.destroy(archive(), numbers, note, actor())
-    return result, 201
+@blp.arguments(DestructionSchema)
+@blp.response(201, DestructionResultSchema, description="已销毁；附销毁记录编号",
+              headers={"Location": {"description": "销毁记录 PDF", "schema": STRING}})  # fmt: skip
+@blp.errors(403, 409, 422, 503)
+def destroy(data: dict[str, Any]):
+    result = retention.destroy(get_archive(), data["contract_nos"], data.get("note"), actor())
+    return result, {"Location": url_for("retention.record_pdf", number=result["certificate"])}
 
 
 @blp.get("/records/<number>/pdf")
-@blp.doc(summary="下载销毁清单或销毁记录（永久保存）", security=SECURITY)
+@blp.doc(summary="下载销毁清单或销毁记录（永久保存）", security=SECURITY,
+         responses={200: PDF})  # fmt: skip
+@blp.errors(403, 404)
 @require("archivist", "manager")
 def record_pdf(number: str):
-    _record, data = retention.certificate_file(archive(), number)
+    _record, data = retention.certificate_file(get_archive(), number)
     return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
                      download_name=f"{number}.pdf", max_age=0)  # fmt: skip
 
 
 @holds.post("/<contract_no>/hold")
 @holds.doc(summary="保全：冻结合同，不移卷、不销毁", security=SECURITY)
-def put_hold(contract_no: str):
-    body = _object()
-    reason = body.get("reason") if isinstance(body.get("reason"), str) else None
-    return view(retention.hold(archive(), contract_no, reason, actor()))
+@holds.arguments(HoldSchema)
+@holds.response(200, ContractViewSchema)
+@holds.errors(403, 404, 409, 410, 422)
+def put_hold(data: dict[str, Any], contract_no: str):
+    return contract_view(retention.hold(get_archive(), contract_no, data["reason"], actor()))
 
 
 @holds.delete("/<contract_no>/hold")
 @holds.doc(summary="解除保全", security=SECURITY)
+@holds.response(200, ContractViewSchema)
+@holds.errors(403, 404, 409, 410)
 def release_hold(contract_no: str):
-    return view(retention.hold(archive(), contract_no, None, actor(), release=True))
+    contract = retention.hold(get_archive(), contract_no, None, actor(), release=True)
+    return contract_view(contract)

@@ -5,28 +5,34 @@ from __future__ import annotations
 import io
 
 from flask import send_file
-from flask_smorest import Blueprint
 
-from archive import volumes
-from service.api.contracts import SECURITY
-from service.app import archive
+from archive import binding, volumes
+from schemas.views import VolumeListSchema
+from service.api.common import SECURITY, Blueprint
 from service.auth import actor, authenticate, require
+from service.ext import get_archive
 
 blp = Blueprint("volumes", __name__, description="案卷（按年、按区域）")
 blp.before_request(authenticate)
 
+PDF = {"description": "装订成册的 PDF", "content": {"application/pdf": {
+    "schema": {"type": "string", "format": "binary"}}}}  # fmt: skip
+
 
 @blp.get("")
 @blp.doc(summary="案卷列表", security=SECURITY)
+@blp.response(200, VolumeListSchema)
+@blp.errors()
 def index():
-    rows = volumes.list_volumes(archive())
-    return {"items": rows}
+    return {"items": volumes.list_volumes(get_archive())}
 
 
-@blp.get("/<int:year>/<region>/pdf")
-@blp.doc(summary="导出装订成册的 PDF（目录页 + 每份合同一个书签）", security=SECURITY)
+@blp.get("/<int(min=1, max=9999):year>/<region>/pdf")
+@blp.doc(summary="导出装订成册的 PDF（目录页 + 每份合同一个书签）", security=SECURITY,
+         responses={200: PDF})  # fmt: skip
+@blp.errors(403, 404, 503)
 @require("archivist", "manager")
 def export(year: int, region: str):
-    data = volumes.bind(archive(), year, region, actor())
+    data = binding.bind(get_archive(), year, region, actor())
     return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
                      download_name=f"销售合同档案-{year}-{region}.pdf", max_age=0)  # fmt: skip

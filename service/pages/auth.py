@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
 from archive import users
-from service.app import archive
-from service.pages import current_actor, load_user
+from service.ext import get_archive
+from service.pages.session import current_actor, load_user
 
 bp = Blueprint("auth", __name__)
 bp.before_request(load_user)
@@ -28,7 +28,7 @@ def login():
     error = None
     if request.method == "POST":
         name = request.form.get("username", "").strip()
-        user = users.by_password(archive().catalogue, name, request.form.get("password", ""))
+        user = users.by_password(get_archive().catalogue, name, request.form.get("password", ""))
         if user is None:
             error = "用户名或密码不正确。"
         else:

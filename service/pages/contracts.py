@@ -9,11 +9,12 @@ from flask import Blueprint, flash, redirect, render_template, request, send_fil
 from sqlalchemy import select
 
 from archive import amendments, audit, contracts, deliveries, payments, retention, scans
-from archive.errors import ArchiveError, InvalidData
+from archive.errors import ArchiveError, InvalidData, validated
 from archive.models import Contract
-from service.app import archive
-from service.pages import current_actor, load_user, login_required
+from schemas.dossier import AmendmentSchema, DeliveryNoticeSchema, PaymentSchema
+from service.ext import get_archive
 from service.pages.forms import flat, to_payload
+from service.pages.session import current_actor, load_user, login_required
 from templates.errors import ConverterUnavailable, FontMissing
 
 bp = Blueprint("contracts_pages", __name__, url_prefix="/contracts")
@@ -29,7 +30,7 @@ def index():
     query = select(Contract).order_by(Contract.id.desc()).limit(200)
     if status:
         query = query.where(Contract.status == status)
-    with archive().catalogue.reading() as session:
+    with get_archive().catalogue.reading() as session:
         rows = [c for c in session.scalars(query) if not c.gone]
     return render_template("contracts/index.html", rows=rows, status=status)
 
@@ -37,7 +38,7 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @login_required("clerk", "manager")
 def new():
-    values: dict[str, str] = {"region": archive().regions[0] if archive().regions else "",
+    values: dict[str, str] = {"region": get_archive().regions[0] if get_archive().regions else "",
                               "signed_on": dt.date.today().isoformat(),
                               "transport.freight_paid_by": "seller"}  # fmt: skip
     errors: dict[str, list[str]] = {}
@@ -47,7 +48,8 @@ def new():
         values = flat(payload)
         items = max(3, len(payload.get("items", [])) + 1)
         try:
-            contract = contracts.create(archive(), payload, current_actor())
+            data = contracts.validate(get_archive(), payload)
+            contract = contracts.create(get_archive(), data, current_actor())
         except InvalidData as exc:
             errors = exc.errors
         except UNAVAILABLE as exc:
@@ -56,17 +58,17 @@ def new():
             flash(f"已生成合同 {contract.contract_no}。", "ok")
             return redirect(url_for(".show", contract_no=contract.contract_no))
     return render_template("contracts/new.html", values=values, errors=errors, items=items,
-                           regions=archive().regions), 422 if errors else 200  # fmt: skip
+                           regions=get_archive().regions), 422 if errors else 200  # fmt: skip
 
 
 @bp.get("/<contract_no>")
 @login_required()
 def show(contract_no: str):
     try:
-        contract = contracts.get(archive(), contract_no)
+        contract = contracts.get(get_archive(), contract_no)
     except ArchiveError as exc:
         return render_template("gone.html", error=exc), 410 if exc.code == "gone" else 404
-    trail = audit.entries(archive().catalogue, target=contract_no, limit=100)
+    trail = audit.entries(get_archive().catalogue, target=contract_no, limit=100)
     return render_template("contracts/show.html", c=contract,
                            d=contracts.dossier(contract), trail=trail,
                            documents=_documents(contract))  # fmt: skip
@@ -100,7 +102,7 @@ def _act(contract_no: str, action, success: str):
 def change_status(contract_no: str):
     status = request.form.get("status", "")
     return _act(contract_no, lambda: contracts.change_status(
-        archive(), contract_no, status, current_actor(), note=request.form.get("note") or None),
+        get_archive(), contract_no, status, current_actor(), note=request.form.get("note") or None),
         "合同状态已更新。")  # fmt: skip
 
 
@@ -108,8 +110,9 @@ def change_status(contract_no: str):
 @login_required("clerk", "manager")
 def pay(contract_no: str):
     payload = to_payload(request.form)
-    return _act(contract_no, lambda: payments.pay(archive(), contract_no, payload,
-                                                  current_actor()), "已登记收款。")  # fmt: skip
+    return _act(contract_no, lambda: payments.pay(
+        get_archive(), contract_no, validated(PaymentSchema(), payload), current_actor()),
+        "已登记收款。")  # fmt: skip
 
 
 @bp.post("/<contract_no>/deliveries")
@@ -120,7 +123,8 @@ def deliver(contract_no: str):
                         for row in payload.get("items", []) if row.get("quantity")]  # fmt: skip
 
     def action():
-        deliveries.deliver(archive(), contract_no, payload, current_actor())
+        data = validated(DeliveryNoticeSchema(), payload)
+        deliveries.deliver(get_archive(), contract_no, data, current_actor())
 
     return _act(contract_no, action, "已开具发货通知单。")
 
@@ -136,7 +140,8 @@ def amend(contract_no: str):
             change.pop("item", None)
 
     def action():
-        amendments.amend(archive(), contract_no, payload, current_actor())
+        data = validated(AmendmentSchema(), payload)
+        amendments.amend(get_archive(), contract_no, data, current_actor())
 
     return _act(contract_no, action, "已签订补充协议。")
 
@@ -146,7 +151,7 @@ def amend(contract_no: str):
 def hold(contract_no: str):
     release = request.form.get("release") == "1"
     return _act(contract_no, lambda: retention.hold(
-        archive(), contract_no, request.form.get("reason"), current_actor(), release=release),
+        get_archive(), contract_no, request.form.get("reason"), current_actor(), release=release),
         "已解除保全。" if release else "已保全。")  # fmt: skip
 
 
@@ -155,7 +160,7 @@ def hold(contract_no: str):
 def upload(contract_no: str):
     file = request.files.get("file")
     data = file.read() if file else b""
-    return _act(contract_no, lambda: scans.upload(archive(), contract_no, data, current_actor(),
+    return _act(contract_no, lambda: scans.upload(get_archive(), contract_no, data, current_actor(),
                                                   filename=file.filename if file else ""),
                 "已上传签署扫描件。")  # fmt: skip
 
@@ -164,7 +169,7 @@ def upload(contract_no: str):
 @login_required()
 def download(contract_no: str, doc_id: int):
     purpose = (request.args.get("purpose") or "")[:200] or None
-    doc, data = contracts.retrieve(archive(), contract_no, doc_id, current_actor(),
+    doc, data = contracts.retrieve(get_archive(), contract_no, doc_id, current_actor(),
                                    purpose=purpose)  # fmt: skip
     return send_file(io.BytesIO(data), mimetype=doc.media_type, as_attachment=True,
                      download_name=doc.filename, max_age=0)  # fmt: skip

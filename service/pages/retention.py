@@ -11,8 +11,8 @@ from sqlalchemy import select
 from archive import retention
 from archive.errors import ArchiveError
 from archive.models import Contract, Destruction, Record
-from service.app import archive
-from service.pages import current_actor, load_user, login_required
+from service.ext import get_archive
+from service.pages.session import current_actor, load_user, login_required
 from templates.errors import RenderError
 
 bp = Blueprint("retention_pages", __name__, url_prefix="/retention")
@@ -22,7 +22,7 @@ bp.before_request(load_user)
 @bp.get("")
 @login_required("archivist", "manager")
 def index():
-    with archive().catalogue.reading() as session:
+    with get_archive().catalogue.reading() as session:
         pending = session.scalars(
             select(Contract)
             .where(Contract.retention_state == "pending_destruction")
@@ -35,9 +35,9 @@ def index():
         ).all()
         done = session.scalars(select(Destruction).order_by(Destruction.id.desc()).limit(20)).all()
         records = {r.id: r.number for r in session.scalars(select(Record))}
-    return render_template("retention.html", runs=retention.runs(archive(), limit=10),
+    return render_template("retention.html", runs=retention.runs(get_archive(), limit=10),
                            pending=pending, unpaid=unpaid, done=done, records=records,
-                           rules=retention.rules(archive().retention_years))  # fmt: skip
+                           rules=retention.rules(get_archive().retention_years))  # fmt: skip
 
 
 @bp.post("/runs")
@@ -45,8 +45,8 @@ def index():
 def run():
     try:
         as_of = dt.date.fromisoformat(request.form.get("as_of") or dt.date.today().isoformat())
-        report = retention.run(archive(), as_of=as_of, dry_run=request.form.get("dry_run") == "1",
-                               actor=current_actor())  # fmt: skip
+        dry_run = request.form.get("dry_run") == "1"
+        report = retention.run(get_archive(), as_of=as_of, dry_run=dry_run, actor=current_actor())
         flash(f"清理完成：{report['counts']}", "ok")
     except (ValueError, ArchiveError, RenderError) as exc:
         flash(f"清理失败：{exc}", "error")
@@ -58,7 +58,7 @@ def run():
 def destroy():
     numbers = request.form.getlist("contract_no")
     try:
-        result = retention.destroy(archive(), numbers, request.form.get("note") or None,
+        result = retention.destroy(get_archive(), numbers, request.form.get("note") or None,
                                    current_actor())  # fmt: skip
     except (ArchiveError, RenderError) as exc:
         flash(str(exc), "error")
@@ -70,6 +70,6 @@ def destroy():
 @bp.get("/records/<number>.pdf")
 @login_required("archivist", "manager")
 def record_pdf(number: str):
-    _record, data = retention.certificate_file(archive(), number)
+    _record, data = retention.certificate_file(get_archive(), number)
     return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
                      download_name=f"{number}.pdf", max_age=0)  # fmt: skip

@@ -71,7 +71,9 @@ def test_the_number_pattern_is_configurable(settings, payload):
 
     app = create_app({**settings, "CONTRACT_NUMBER_PATTERN": "XS{year}-{seq:05d}"})
     archive = app.extensions["hetong.archive"]
-    assert contracts.create(archive, payload, SYSTEM).contract_no == "XS2026-00001"
+    data = contracts.validate(archive, payload)
+    assert contracts.create(archive, data, SYSTEM).contract_no == "XS2026-00001"
     payload["signed_on"] = "2026-12-01"
-    assert contracts.create(archive, payload, SYSTEM).contract_no == "XS2026-00002"
+    data = contracts.validate(archive, payload)
+    assert contracts.create(archive, data, SYSTEM).contract_no == "XS2026-00002"
     archive.close()

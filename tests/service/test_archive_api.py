@@ -32,9 +32,10 @@ def test_a_signed_scan_is_filed_listed_and_searchable(client, auth, effective, s
     number = effective()
     response = upload(client, auth, number, scan_pdf, note="客户回寄")
     assert response.status_code == 201, response.get_json()
-    docs = response.get_json()["documents"]
-    scan = docs[-1]
+    scan = response.get_json()
     assert (scan["kind"], scan["number"]) == ("signed_scan", f"{number}-SM01")
+    assert response.headers["Location"] == scan["links"]["self"]
+    assert client.get(scan["links"]["self"], headers=auth()).get_json() == scan
     assert scan["archival_code"] == "HT·2026·华东·0001-02"
     assert "docx" not in scan
     found = client.get("/api/v1/search", query_string={"q": "验收合格", "kind": "signed_scan"},

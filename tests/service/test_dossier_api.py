@@ -38,11 +38,32 @@ def post(client, auth):
     return _post
 
 
-def test_an_amendment_recomputes_the_total_and_keeps_the_original(post, effective):
+@pytest.fixture
+def dossier(client, auth):
+    """The contract as the API shows it now."""
+
+    def _dossier(number: str) -> dict:
+        response = client.get(f"/api/v1/contracts/{number}", headers=auth("archivist"))
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    return _dossier
+
+
+def test_an_amendment_recomputes_the_total_and_keeps_the_original(
+    client, auth, post, effective, dossier
+):
     number = effective()
     response = post(number, "amendments", PRICE_RISE)
     assert response.status_code == 201, response.get_json()
-    shown = response.get_json()
+    created = response.get_json()
+    assert created["number"] == f"{number}-BC01"
+    assert (created["total_before"], created["total_after"]) == ("382505.00", "396505.00")
+    assert response.headers["Location"] == created["links"]["self"]
+    again = client.get(response.headers["Location"], headers=auth("archivist"))
+    assert again.status_code == 200 and again.get_json() == created
+    assert created["links"]["pdf"] == created["document"]["pdf"]["url"]
+    shown = dossier(number)
     assert shown["total"] == "396505.00"  # 2 × 192000 + 10 × 1250.50
     assert shown["total_upper"] == "叁拾玖万陆仟伍佰零伍元整"
     assert shown["original_total"] == "382505.00"
@@ -60,16 +81,16 @@ def test_an_amendment_recomputes_the_total_and_keeps_the_original(post, effectiv
     ]
     second = post(number, "amendments", {**PRICE_RISE, "changes": [
         {"field": "payment.terms", "after": "验收合格后15日内付清"}]})  # fmt: skip
-    assert second.get_json()["amendments"][1]["number"] == f"{number}-BC02"
+    assert second.get_json()["number"] == f"{number}-BC02"
+    assert dossier(number)["amendments"][1]["number"] == f"{number}-BC02"
 
 
 def test_the_amendment_pdf_names_the_contract_the_changes_and_the_new_total(
     client, auth, post, effective
 ):
     number = effective()
-    shown = post(number, "amendments", PRICE_RISE).get_json()
-    doc = next(d for d in shown["documents"] if d["kind"] == "amendment")
-    assert doc["number"] == f"{number}-BC01"
+    doc = post(number, "amendments", PRICE_RISE).get_json()["document"]
+    assert (doc["kind"], doc["number"]) == ("amendment", f"{number}-BC01")
     data = client.get(doc["pdf"]["url"], headers=auth()).data
     text = pdf_text(data)
     for expected in ("补 充 协 议", f"{number}-BC01", number, "2026 年 11 月 20 日",
@@ -81,11 +102,12 @@ def test_the_amendment_pdf_names_the_contract_the_changes_and_the_new_total(
     assert PdfReader(io.BytesIO(data)).metadata.title == f"补充协议 {number}-BC01"
 
 
-def test_a_price_rise_makes_a_paid_contract_owe_money_again(post, effective):
+def test_a_price_rise_makes_a_paid_contract_owe_money_again(post, effective, dossier):
     number = effective()
     paid = post(number, "payments", payment("382505.00")).get_json()
     assert (paid["payment_state"], paid["outstanding"]) == ("paid", "0.00")
-    amended = post(number, "amendments", PRICE_RISE).get_json()
+    assert post(number, "amendments", PRICE_RISE).status_code == 201
+    amended = dossier(number)
     assert amended["payment_state"] == "partially_paid"
     assert amended["outstanding"] == "14000.00"
 
@@ -119,14 +141,17 @@ def test_amendment_errors_name_the_change(post, effective):
     assert post(number, "amendments", {"reason": "x"}).status_code == 422
 
 
-def test_partial_deliveries_add_up_and_over_delivery_is_refused(post, effective):
+def test_partial_deliveries_add_up_and_over_delivery_is_refused(post, effective, dossier):
     number = effective()
     first = post(number, "deliveries", shipment((0, "1"), (1, "4")))
     assert first.status_code == 201, first.get_json()
+    assert first.get_json()["number"] == "FH-202612-0001"
+    assert first.headers["Location"].endswith(f"/{number}/deliveries/FH-202612-0001")
     second = post(number, "deliveries", shipment((1, "6"), date="2026-12-12", tracking="SF2"))
-    lines = second.get_json()["terms"]["items"]
+    assert [line["quantity"] for line in second.get_json()["lines"]] == ["6"]
+    lines = dossier(number)["terms"]["items"]
     assert [(i["delivered"], i["remaining"]) for i in lines] == [("1", "1"), ("10", "0")]
-    assert [d["number"] for d in second.get_json()["deliveries"]] == [
+    assert [d["number"] for d in dossier(number)["deliveries"]] == [
         "FH-202612-0001", "FH-202612-0002",
     ]  # fmt: skip
 
@@ -138,7 +163,7 @@ def test_partial_deliveries_add_up_and_over_delivery_is_refused(post, effective)
 
     last = post(number, "deliveries", shipment((0, "1"), tracking="SF4"))
     assert last.status_code == 201
-    assert last.get_json()["terms"]["items"][0]["remaining"] == "0"
+    assert dossier(number)["terms"]["items"][0]["remaining"] == "0"
 
 
 def test_an_amended_quantity_is_what_can_be_shipped(post, effective):
@@ -155,8 +180,8 @@ def test_an_amended_quantity_is_what_can_be_shipped(post, effective):
 
 def test_the_delivery_notice_has_six_labelled_copies(client, auth, post, effective):
     number = effective()
-    shown = post(number, "deliveries", shipment((0, "1"), (1, "4"))).get_json()
-    doc = next(d for d in shown["documents"] if d["kind"] == "delivery_notice")
+    doc = post(number, "deliveries", shipment((0, "1"), (1, "4"))).get_json()["document"]
+    assert doc["kind"] == "delivery_notice"
     data = client.get(doc["pdf"]["url"], headers=auth("archivist")).data
     pages = [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
     labels = ["销售部存根", "财务部", "仓储部", "回执", "运输结算", "客户"]
@@ -190,16 +215,20 @@ def test_amendments_and_deliveries_need_an_effective_contract(
         assert "已生效" in response.get_json()["message"]
 
 
-def test_payments_track_what_is_owed(post, create, effective):
+def test_payments_track_what_is_owed(client, auth, post, create, effective):
     draft = create()["contract_no"]
     assert post(draft, "payments", payment("100.00")).status_code == 409
 
     number = effective()
-    partly = post(number, "payments", payment("114751.50")).get_json()
-    assert (partly["paid"], partly["outstanding"], partly["payment_state"]) == (
-        "114751.50", "267753.50", "partially_paid",
+    response = post(number, "payments", payment("114751.50"))
+    partly = response.get_json()
+    assert (partly["amount"], partly["paid"], partly["outstanding"], partly["payment_state"]) == (
+        "114751.50", "114751.50", "267753.50", "partially_paid",
     )  # fmt: skip
-    assert partly["payments"][0]["reference"] == "ICBC-20261125-001"
+    assert partly["reference"] == "ICBC-20261125-001"
+    listed = client.get(f"/api/v1/contracts/{number}/payments", headers=auth()).get_json()
+    assert [p["id"] for p in listed] == [partly["id"]]
+    assert client.get(response.headers["Location"], headers=auth()).get_json() == partly
 
     too_much = post(number, "payments", payment("267753.51"))
     assert too_much.status_code == 422

@@ -155,7 +155,10 @@ def test_a_crash_between_commit_and_indexing_is_healed_at_start(
 ):
     from archive.index import Index
 
-    monkeypatch.setattr(Index, "apply_pending_quietly", lambda self: None)  # the crash
+    def crash(self):
+        raise RuntimeError("the process died before the index was written")
+
+    monkeypatch.setattr(Index, "apply_pending", crash)
     number = create()["contract_no"]
     assert search("临平")["total"] == 0
     report = archive.index.check()

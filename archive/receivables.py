@@ -1,0 +1,78 @@
+"""What a contract still owes, and the receivables (001 §9-05, 9-06).
+
+outstanding = total as amended − payments. A receivable past its due date is overdue
+(未收款); one month later it is to be chased (催收款).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from archive.models import Contract
+
+if TYPE_CHECKING:
+    from archive.core import Archive
+
+BINDING = ("effective", "completed", "terminated")  # a draft binds nobody to pay
+
+
+def payment_state(contract: Contract, as_of: dt.date) -> dict[str, Any]:
+    """paid / outstanding / state, and whether it is overdue (未收款) or to be chased (催收款)."""
+    outstanding = contract.outstanding
+    if contract.paid == 0 and outstanding > 0:
+        state = "unpaid"
+    elif outstanding > 0:
+        state = "partially_paid"
+    else:
+        state = "paid"
+    overdue = outstanding > 0 and contract.status in BINDING and as_of > contract.due_on
+    return {
+        "paid": f"{contract.paid:.2f}",
+        "outstanding": f"{outstanding:.2f}",
+        "payment_state": state,
+        "overdue": overdue,
+        "days_overdue": (as_of - contract.due_on).days if overdue else 0,
+        # DOMAIN.md: one month after the due date a receivable is to be chased.
+        "to_chase": overdue and as_of >= _add_month(contract.due_on),
+    }
+
+
+def _add_month(day: dt.date) -> dt.date:
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def receivables(
+    archive: Archive, *, as_of: dt.date, region: str | None = None, overdue: bool | None = None
+) -> list[dict[str, Any]]:
+    """Contracts with money owed, oldest due first."""
+    query = (
+        select(Contract)
+        .where(Contract.status.in_(BINDING), Contract.total > Contract.paid)
+        .order_by(Contract.due_on, Contract.contract_no)
+    )
+    if region:
+        query = query.where(Contract.region == region)
+    with archive.catalogue.reading() as session:
+        rows = session.scalars(query).all()
+    result = []
+    for contract in rows:
+        state = payment_state(contract, as_of)
+        if overdue is not None and state["overdue"] != overdue:
+            continue
+        result.append({
+            "contract_no": contract.contract_no, "region": contract.region,
+            "buyer": contract.buyer_name, "status": contract.status,
+            "signed_on": contract.signed_on.isoformat(), "due_on": contract.due_on.isoformat(),
+            "total": f"{contract.total:.2f}", **state,
+        })  # fmt: skip
+    return result
+
+
+def total_outstanding(rows: list[dict[str, Any]]) -> str:
+    return f"{sum((Decimal(r['outstanding']) for r in rows), Decimal(0)):.2f}"

@@ -1,0 +1,5 @@
+"""``python -m service.cli`` is ``hetong``."""
+
+from service.cli import main
+
+main()

@@ -1,0 +1,142 @@
+"""``hetong contracts`` and ``hetong receivables``: a clerk's work from the shell."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import click
+
+from archive import amendments, contracts, deliveries, payments, receivables, retention
+from archive.errors import NotFound, validated
+from schemas.dossier import AmendmentSchema, DeliveryNoticeSchema, PaymentSchema
+from service.cli.base import Context, domain_errors, pass_ctx, read_json
+
+
+@click.group("contracts")
+def group() -> None:
+    """销售合同。"""
+
+
+@group.command("create")
+@click.argument("file", type=click.File("rb"))
+@pass_ctx
+@domain_errors
+def create(obj: Context, file) -> None:
+    """从 JSON 文件创建合同：校验、编号、生成 Word 与 PDF、归档；打印合同编号。"""
+    data = contracts.validate(obj.archive, read_json(file))
+    click.echo(contracts.create(obj.archive, data, obj.actor()).contract_no)
+
+
+@group.command("amend")
+@click.argument("contract_no")
+@click.argument("file", type=click.File("rb"))
+@pass_ctx
+@domain_errors
+def amend(obj: Context, contract_no: str, file) -> None:
+    """签订补充协议（JSON 文件）；打印协议编号与变更后总额。"""
+    data = validated(AmendmentSchema(), read_json(file))
+    amendment = amendments.amend(obj.archive, contract_no, data, obj.actor())
+    click.echo(f"{amendment.number}\t{amendment.total_after:.2f}")
+
+
+@group.command("deliver")
+@click.argument("contract_no")
+@click.argument("file", type=click.File("rb"))
+@pass_ctx
+@domain_errors
+def deliver(obj: Context, contract_no: str, file) -> None:
+    """开具发货通知单（JSON 文件）；打印通知单号。"""
+    data = validated(DeliveryNoticeSchema(), read_json(file))
+    click.echo(deliveries.deliver(obj.archive, contract_no, data, obj.actor()).number)
+
+
+@group.command("pay")
+@click.argument("contract_no")
+@click.argument("file", type=click.File("rb"))
+@pass_ctx
+@domain_errors
+def pay(obj: Context, contract_no: str, file) -> None:
+    """登记收款（JSON 文件）；打印已收与未收金额。"""
+    payments.pay(obj.archive, contract_no, validated(PaymentSchema(), read_json(file)),
+                 obj.actor())  # fmt: skip
+    contract = contracts.get(obj.archive, contract_no)
+    click.echo(f"{contract_no}\t已收 {contract.paid:.2f}\t未收 {contract.outstanding:.2f}")
+
+
+@group.command("show")
+@click.argument("contract_no")
+@pass_ctx
+@domain_errors
+def show(obj: Context, contract_no: str) -> None:
+    """以 JSON 显示合同。"""
+    contract = contracts.get(obj.archive, contract_no)
+    body = contracts.dossier(contract)
+    body["documents"] = [
+        {"kind": d.kind, "number": d.number, "format": d.format, "sha256": d.sha256,
+         "filename": d.filename} for d in contract.documents
+    ]  # fmt: skip
+    click.echo(json.dumps(body, ensure_ascii=False, indent=2))
+
+
+@group.command("status")
+@click.argument("contract_no")
+@click.argument("status", type=click.Choice(contracts.STATUSES[1:]))
+@click.option("--note", help="备注（记入审计）。")
+@pass_ctx
+@domain_errors
+def status(obj: Context, contract_no: str, status: str, note: str | None) -> None:
+    """变更合同状态（生效须以销售经理身份：--as 经理用户名）。"""
+    contract = contracts.change_status(obj.archive, contract_no, status, obj.actor(), note=note)
+    click.echo(f"{contract.contract_no}\t{contract.status}")
+
+
+@group.command("export")
+@click.argument("contract_no")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "docx"]), default="pdf")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
+@pass_ctx
+@domain_errors
+def export(obj: Context, contract_no: str, fmt: str, output: Path | None) -> None:
+    """把合同文件写到本地（记入审计）。"""
+    contract = contracts.get(obj.archive, contract_no)
+    found = next((d for d in contract.documents if d.format == fmt), None)
+    if found is None:
+        raise NotFound(f"合同 {contract_no} 没有 {fmt} 文件。")
+    doc, data = contracts.retrieve(obj.archive, contract_no, found.id, obj.actor())
+    target = output or Path(doc.filename)
+    target.write_bytes(data)
+    click.echo(str(target))
+
+
+@group.command("hold")
+@click.argument("contract_no")
+@click.option("--reason", help="保全原因。")
+@click.option("--release", is_flag=True, help="解除保全。")
+@pass_ctx
+@domain_errors
+def hold(obj: Context, contract_no: str, reason: str | None, release: bool) -> None:
+    """保全合同（不移卷、不销毁），或以 --release 解除。"""
+    retention.hold(obj.archive, contract_no, reason, obj.actor(), release=release)
+    click.echo(f"{contract_no}\t{'已解除保全' if release else '已保全'}")
+
+
+@click.command("receivables")
+@click.option("--region", help="只看该区域。")
+@click.option("--overdue/--not-overdue", default=None, help="只看已逾期 / 未逾期的。")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="以该日判断逾期（默认今天）。")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
+@pass_ctx
+def receivables_cmd(obj: Context, region, overdue, as_of, as_json: bool) -> None:
+    """有欠款的合同（未收款或有欠款），最早到期的在前。"""
+    day = as_of.date() if as_of else dt.date.today()
+    rows = receivables.receivables(obj.archive, as_of=day, region=region, overdue=overdue)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        flag = "催收" if r["to_chase"] else ("逾期" if r["overdue"] else "")
+        click.echo(f"{r['contract_no']}\t{r['region']}\t{r['buyer']}\t到期 {r['due_on']}"
+                   f"\t未收 {r['outstanding']}\t{flag}")  # fmt: skip
+    click.echo(f"共 {len(rows)} 份，未收合计 {receivables.total_outstanding(rows)} 元")

@@ -1,0 +1,87 @@
+"""``hetong search``, ``hetong reindex``, ``hetong index``, ``hetong volumes``: the archivist's
+shell commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from archive import binding, volumes
+from archive.index import QueryError
+from service.cli.base import EXIT_INVALID, Context, domain_errors, fail, pass_ctx
+
+
+@click.command("search")
+@click.argument("query", required=False, default="")
+@click.option("--region")
+@click.option("--year", type=int)
+@click.option("--status")
+@click.option("--kind")
+@click.option("--per-page", type=int, default=20)
+@pass_ctx
+def search(obj: Context, query: str, region, year, status, kind, per_page: int) -> None:
+    """全文检索：打印命中的文件。"""
+    filters = {"region": region, "year": year, "status": status, "kind": kind}
+    try:
+        result = obj.archive.index.search(query, filters=filters, per_page=per_page)
+    except QueryError as exc:
+        fail(exc.message, EXIT_INVALID)
+    for hit in result.hits:
+        snippet = (hit["highlights"] or [""])[0].replace("<mark>", "【").replace("</mark>", "】")
+        click.echo(f"{hit['number']}\t{hit['title']}\t{hit['region']}\t{snippet}")
+    click.echo(f"共 {result.total} 条")
+
+
+@click.command("reindex")
+@pass_ctx
+def reindex(obj: Context) -> None:
+    """从目录库与文件重建全文索引。"""
+    count = obj.archive.index.rebuild()
+    click.echo(f"已重建索引：{count} 个文件。")
+
+
+@click.group("index")
+def index_group() -> None:
+    """全文索引。"""
+
+
+@index_group.command("check")
+@pass_ctx
+def index_check(obj: Context) -> None:
+    """报告索引中缺失、过期或多余的条目；有问题时退出码为 1。"""
+    report = obj.archive.index.check()
+    labels = {"missing": "缺失", "stale": "过期", "orphaned": "多余", "pending": "待处理"}
+    for key, label in labels.items():
+        items = report[key]
+        click.echo(f"{label}：{len(items)}" + (f"（{', '.join(items[:20])}）" if items else ""))
+    if report["missing"] or report["stale"] or report["orphaned"]:
+        click.echo("运行 hetong reindex 可重建索引。")
+        sys.exit(1)
+
+
+@click.group("volumes")
+def volumes_group() -> None:
+    """案卷（按年、按区域装订成册）。"""
+
+
+@volumes_group.command("list")
+@pass_ctx
+def volumes_list(obj: Context) -> None:
+    """列出案卷及其合同数、文件数。"""
+    for v in volumes.list_volumes(obj.archive):
+        click.echo(f"{v['year']}\t{v['region']}\t合同 {v['contracts']}\t文件 {v['documents']}")
+
+
+@volumes_group.command("export")
+@click.argument("year", type=int)
+@click.argument("region")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
+@pass_ctx
+@domain_errors
+def volumes_export(obj: Context, year: int, region: str, output: Path | None) -> None:
+    """导出装订成册的 PDF（目录页 + 书签），记入审计。"""
+    target = output or Path(f"销售合同档案-{year}-{region}.pdf")
+    target.write_bytes(binding.bind(obj.archive, year, region, obj.actor()))
+    click.echo(str(target))
