@@ -116,6 +116,14 @@ class Blueprint(flask_smorest.Blueprint):
 
         return decorator
 
+    def _document_pagination_metadata(self, spec, resp_doc):
+        # A header's value is a string: the page metadata travels as JSON text.
+        resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = {
+            "description": "分页信息（JSON）：total、total_pages、first_page、last_page、page、"
+                           "previous_page、next_page",
+            "schema": {"type": "string"},
+        }  # fmt: skip
+
     def errors(self, *codes: int):
         """Document the error answers an operation can give, with their body."""
         texts = {400: "请求无效", 401: "未登录或令牌无效", 403: "角色无权操作",

@@ -43,7 +43,7 @@ def rules():
 
 @blp.post("/runs")
 @blp.doc(summary="执行清理（as_of、dry_run）", security=SECURITY)
-@blp.arguments(RetentionRunSchema)
+@blp.arguments(RetentionRunSchema, required=False, description="可省略：默认今天、非演练")
 @blp.response(201, RetentionReportSchema, description="清理报告（演练时不做任何更改）")
 @blp.errors(403, 422, 503)
 @require("archivist", "manager")

@@ -3,56 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-HETONG = [sys.executable, "-m", "service.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def call(url: str, *, token: str | None = None, body: dict | None = None):
-    request = urllib.request.Request(url, method="POST" if body is not None else "GET")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    data = None
-    if body is not None:
-        request.add_header("Content-Type", "application/json")
-        data = json.dumps(body).encode()
-    with urllib.request.urlopen(request, data=data, timeout=120) as response:
-        return response.status, response.headers, response.read()
-
-
-def start_instance(root: Path) -> tuple[subprocess.Popen, str, str]:
-    env = {**os.environ, "HETONG_DATA_DIR": str(root)}
-    env.pop("HETONG_CONVERTER_URL", None)
-    added = subprocess.run([*HETONG, "users", "add", "li", "--role", "clerk"], env=env,
-                           capture_output=True, text=True, check=True)  # fmt: skip
-    token = added.stdout.strip().splitlines()[-1]
-    port = free_port()
-    process = subprocess.Popen([*HETONG, "serve", "--port", str(port)], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            call(f"{base}/healthz")
-            return process, base, token
-        except OSError:
-            if process.poll() is not None:
-                raise AssertionError(process.communicate()[0].decode()) from None
-            assert time.monotonic() < deadline, "service did not come up"
-            time.sleep(0.2)
+from tests.service.conftest import call, start_instance
 
 
 def test_two_instances_on_one_machine_each_serve_their_own_archive(tmp_path, payload):
