@@ -30,6 +30,14 @@ class QueryArgs(Schema):
         unknown = EXCLUDE
 
 
+class WaitArgs(QueryArgs):
+    wait = fields.Boolean(
+        load_default=False,
+        metadata={"description": "true：待检索索引收录本次变更后再应答（至多 10 秒；"
+                                 "应答头 X-Search-Indexed 说明是否已收录）"},
+    )  # fmt: skip
+
+
 class AsOfArgs(QueryArgs):
     as_of = fields.Date(metadata={"description": "判断逾期的日期（YYYY-MM-DD），默认今天"})
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archive.index import QueryError
+from archive.search import Filters, QueryError, QueryTooLarge
 from schemas.queries import SearchArgs, search_filters
 from schemas.views import SearchResultSchema
 from service.api.common import SECURITY, Blueprint
@@ -24,10 +24,12 @@ blp.before_request(authenticate)
 def search(args: dict[str, Any]):
     try:
         result = get_archive().index.search(
-            args["q"], filters=search_filters(args), page=args["page"], per_page=args["per_page"],
-            sort=args["sort"],
+            args["q"], filters=Filters(**search_filters(args)), page=args["page"],
+            per_page=args["per_page"], sort=args["sort"],
         )  # fmt: skip
+    except QueryTooLarge as exc:
+        return error_response(422, exc.message, {"q": [exc.message]})
     except QueryError as exc:
-        return error_response(400, exc.message)
+        return error_response(400, exc.message, {"q": [exc.message]})
     return {"total": result.total, "page": result.page, "per_page": result.per_page,
             "hits": result.hits, "facets": result.facets}  # fmt: skip

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from archive import binding, volumes
-from archive.index import QueryError
+from archive.search import Filters, QueryError
 from service.cli.base import EXIT_INVALID, Context, domain_errors, fail, pass_ctx
 
 
@@ -23,7 +23,7 @@ from service.cli.base import EXIT_INVALID, Context, domain_errors, fail, pass_ct
 @pass_ctx
 def search(obj: Context, query: str, region, year, status, kind, per_page: int) -> None:
     """全文检索：打印命中的文件。"""
-    filters = {"region": region, "year": year, "status": status, "kind": kind}
+    filters = Filters(region=region, year=year, status=status, kind=kind)
     try:
         result = obj.archive.index.search(query, filters=filters, per_page=per_page)
     except QueryError as exc:
@@ -38,7 +38,11 @@ def search(obj: Context, query: str, region, year, status, kind, per_page: int) 
 @pass_ctx
 def reindex(obj: Context) -> None:
     """从目录库与文件重建全文索引。"""
-    count = obj.archive.index.rebuild()
+
+    def progress(done: int, total: int) -> None:
+        click.echo(f"\r重建索引：{done}/{total} 份合同", err=True, nl=done >= total)
+
+    count = obj.archive.indexer.rebuild(progress=progress)
     click.echo(f"已重建索引：{count} 个文件。")
 
 
@@ -51,7 +55,7 @@ def index_group() -> None:
 @pass_ctx
 def index_check(obj: Context) -> None:
     """报告索引中缺失、过期或多余的条目；有问题时退出码为 1。"""
-    report = obj.archive.index.check()
+    report = obj.archive.indexer.check()
     labels = {"missing": "缺失", "stale": "过期", "orphaned": "多余", "pending": "待处理"}
     for key, label in labels.items():
         items = report[key]
@@ -59,6 +63,14 @@ def index_check(obj: Context) -> None:
     if report["missing"] or report["stale"] or report["orphaned"]:
         click.echo("运行 hetong reindex 可重建索引。")
         sys.exit(1)
+
+
+@index_group.command("apply")
+@pass_ctx
+def index_apply(obj: Context) -> None:
+    """把排队中的变更写入索引（供 cron 使用；服务运行时由其后台线程完成）。"""
+    count = obj.archive.indexer.apply_pending()
+    click.echo(f"已更新索引：{count} 份合同。")
 
 
 @click.group("volumes")

@@ -153,15 +153,15 @@ def test_reindex_gives_the_same_results_as_incremental_indexing(
 def test_a_crash_between_commit_and_indexing_is_healed_at_start(
     settings, archive, auth, create, search, monkeypatch
 ):
-    from archive.index import Index
+    from archive.indexing import Indexer
 
     def crash(self):
         raise RuntimeError("the process died before the index was written")
 
-    monkeypatch.setattr(Index, "apply_pending", crash)
+    monkeypatch.setattr(Indexer, "apply_pending", crash)
     number = create()["contract_no"]
     assert search("临平")["total"] == 0
-    report = archive.index.check()
+    report = archive.indexer.check()
     assert report["missing"] == [number] and report["pending"] == [number]
     monkeypatch.undo()
 
