@@ -1,23 +1,27 @@
-"""Signed scans: the countersigned copy a customer sends back, filed in the dossier."""
+"""Signed scans: the countersigned copy a customer sends back, filed in the dossier.
+
+An upload is hostile until checked: a bounded worker process (``templates.uploads``) opens it,
+refuses what is malformed or built to exhaust resources, and returns an archival copy without
+scripts, actions, embedded files or forms. That clean copy is what every download, preview
+and bound volume uses; the original bytes are kept beside it, hashed, as evidence.
+"""
 
 from __future__ import annotations
 
-import io
 import logging
 from typing import TYPE_CHECKING
 
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError
 from sqlalchemy import func, select
 
 from archive import audit
 from archive.audit import Actor
 from archive.codes import document_code
-from archive.dossier import load
+from archive.dossier import load, touch
 from archive.errors import Forbidden, InvalidData
 from archive.filing import Filing
 from archive.models import Document
 from archive.outbox import enqueue
+from templates.uploads import Inspection, UploadRejected, inspect_upload
 
 if TYPE_CHECKING:
     from archive.core import Archive
@@ -27,55 +31,51 @@ log = logging.getLogger(__name__)
 KIND = "signed_scan"
 TITLE = "签署扫描件"
 UPLOADERS = ("clerk", "archivist", "manager")
-MAX_BYTES = 20 * 1024 * 1024
 
 
-def check_pdf(data: bytes, *, max_bytes: int = MAX_BYTES) -> int:
-    """Page count of an acceptable PDF, or InvalidData saying what is wrong with it."""
-    if not data:
-        raise InvalidData({"file": ["文件为空。"]})
-    if len(data) > max_bytes:
-        raise InvalidData({"file": [f"文件过大（上限 {max_bytes // (1024 * 1024)} MB）。"]})
-    if not data.lstrip()[:5] == b"%PDF-":
-        raise InvalidData({"file": ["不是 PDF 文件。"]})
+def inspect(archive: Archive, data: bytes) -> Inspection:
+    """The bounded worker's verdict on an upload, or InvalidData naming the problem."""
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise InvalidData({"file": ["PDF 已加密，请上传未加密的文件。"]})
-        pages = len(reader.pages)
-        for page in reader.pages:
-            page.extract_text()  # a damaged page shows here, not in the reader's listing
-    except InvalidData:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise InvalidData({"file": [f"PDF 文件已损坏，无法读取：{exc}"]}) from exc
-    if pages == 0:
-        raise InvalidData({"file": ["PDF 没有页面。"]})
-    return pages
+        return inspect_upload(data, archive.upload_limits)
+    except UploadRejected as exc:
+        raise InvalidData({exc.field: [exc.message]}, exc.message) from exc
 
 
 def upload(archive: Archive, contract_no: str, data: bytes, actor: Actor, *,
            filename: str = "", note: str | None = None) -> Document:  # fmt: skip
+    """File a signed scan: its clean copy (returned) and its original beside it."""
     if not actor.can(*UPLOADERS):
         raise Forbidden("无权上传扫描件。")
-    pages = check_pdf(data)
+    checked = inspect(archive, data)  # outside the filing lock: it may take seconds
     with Filing(archive) as filing:
-        contract = load(filing.session, contract_no)
+        contract = load(filing.session, contract_no, lock=True)
         count = filing.session.scalar(
-            select(func.count(Document.id)).where(
+            select(func.count(func.distinct(Document.number))).where(
                 Document.contract_id == contract.id, Document.kind == KIND
             )
         )
         number = f"{contract.contract_no}-SM{count + 1:02d}"
+        code = document_code(filing.session, contract, number)
+        common = {"contract_id": contract.id, "kind": KIND, "number": number,
+                  "archival_code": code, "media_type": "application/pdf",
+                  "created_by": actor.name}  # fmt: skip
         doc = Document(
-            contract_id=contract.id, kind=KIND, number=number, format="pdf",
-            archival_code=document_code(filing.session, contract, number),
-            filename=f"{TITLE}-{number}.pdf", media_type="application/pdf",
-            sha256=filing.store(data), size=len(data), created_by=actor.name,
+            **common, format="pdf", filename=f"{TITLE}-{number}.pdf",
+            sha256=filing.store(checked.clean_pdf), size=len(checked.clean_pdf),
+            text=checked.text, removed=checked.removed,
         )  # fmt: skip
-        filing.session.add(doc)
+        original = Document(
+            **common, format="original", filename=f"{TITLE}-{number}-原件.pdf",
+            sha256=filing.store(data), size=len(data),
+        )  # fmt: skip
+        filing.session.add_all([doc, original])
+        touch(contract)
         enqueue(filing.session, contract.contract_no)
         audit.record(filing.session, actor, "scan.upload", contract.contract_no, note=note,
-                     number=number, pages=pages, sha256=doc.sha256,
+                     number=number, pages=checked.pages, sha256=doc.sha256,
+                     original_sha256=checked.original_sha256, removed=checked.removed,
                      original_name=filename[:200])  # fmt: skip
+    if checked.removed:
+        log.warning("scan %s: removed from the archival copy: %s", number,
+                    "；".join(checked.removed))  # fmt: skip
     return doc

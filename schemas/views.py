@@ -36,8 +36,16 @@ class DocumentViewSchema(Schema):
     title = _str("文件名称")
     archival_code = _maybe("档号")
     created_at = _str("归档时间（ISO 8601）")
-    pdf = fields.Nested(FileLinkSchema)
+    pdf = fields.Nested(FileLinkSchema, metadata={"description": "PDF（上传件为清理后的归档件）"})
     docx = fields.Nested(FileLinkSchema)
+    original = fields.Nested(
+        FileLinkSchema,
+        metadata={"description": "上传件的原件（存证；仅档案管理员、销售经理可下载）"},
+    )
+    removed = fields.List(
+        fields.String(),
+        metadata={"description": "归档件中已清除的内容（脚本、动作、嵌入文件、表单）"},
+    )
 
 
 class PartyViewSchema(Schema):

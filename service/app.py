@@ -8,13 +8,13 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, current_app, request
 
 from archive import startup
 from archive.core import Archive
 from service import config as settings
 from service import ext
-from service.errors import HetongApi, register_error_handlers
+from service.errors import HetongApi, error_response, register_error_handlers
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ def create_app(config: dict[str, Any] | None = None, *, archive: Archive | None 
         SECRET_KEY=values["SECRET_KEY"] or _secret_key(Path(values["DATA_DIR"])),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=values["COOKIE_SECURE"],
         PERMANENT_SESSION_LIFETIME=8 * 3600,
     )
     _register_api(app)
@@ -54,7 +55,43 @@ def create_app(config: dict[str, Any] | None = None, *, archive: Archive | None 
 
     register_pages(app)
     register_error_handlers(app)
+    app.before_request(_refuse_oversized_bodies)
+    app.after_request(_safe_headers)
     return app
+
+
+def _refuse_oversized_bodies():
+    """Before anything reads the body, authentication included: a declared size above the
+    limit is refused at once (waitress refuses larger bodies still unsent)."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is not None and request.content_length > limit:
+        return error_response(413, f"请求体过大：最多 {limit // (1024 * 1024)} MB。")
+    return None
+
+
+# The pages load their own scripts and styles only; nothing may frame them.
+CSP = "; ".join([
+    "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
+    "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
+])  # fmt: skip
+# The API's interactive documentation (Swagger UI) starts itself with an inline script.
+DOCS_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(
+    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+)
+
+
+def _safe_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if response.mimetype == "text/html":
+        docs = request.path.startswith(f"{API_PREFIX}/docs")
+        headers.setdefault("Content-Security-Policy", DOCS_CSP if docs else CSP)
+    if not request.path.startswith(("/static/", f"{API_PREFIX}/docs/assets/")):
+        # Contract data, tokens, retrieval records: never kept by a browser or a proxy.
+        headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _register_api(app: Flask) -> None:

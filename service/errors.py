@@ -124,8 +124,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(FontMissing)
     def _unavailable(exc: RenderError):
         log.error("rendering unavailable: %s", exc)
+        # ConverterBusy (every worker busy, queue full) asks for a sooner retry than a crash.
+        retry_after = str(getattr(exc, "retry_after", 10))
         return error_response(503, f"文档生成暂不可用：{exc}。未保存任何内容，请稍后重试。",
-                              **{"Retry-After": "10"})  # fmt: skip
+                              **{"Retry-After": retry_after})  # fmt: skip
 
     @app.errorhandler(TemplateProblem)
     @app.errorhandler(StorageError)

@@ -9,7 +9,7 @@ import threading
 from flask import Flask
 from waitress import serve
 
-from archive import analysis
+from archive.search import warm as warm_search
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ def run(app: Flask, *, host: str, port: int) -> None:
     def warm() -> None:
         # The first contract should not wait for LibreOffice to start, nor the first
         # search or filing for jieba's dictionary (~1 s); other commands never need either.
-        analysis.warm()
+        warm_search()
         try:
             archive.converter.start()
             log.info("LibreOffice listener ready")
@@ -32,6 +32,8 @@ def run(app: Flask, *, host: str, port: int) -> None:
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, terminate)
+    # Filing commits and returns; this thread makes the change searchable moments later.
+    archive.indexer.start()
     threading.Thread(target=warm, name="converter-warmup", daemon=True).start()
     logging.getLogger("waitress").setLevel(logging.INFO)
     print(
@@ -39,6 +41,12 @@ def run(app: Flask, *, host: str, port: int) -> None:
         flush=True,
     )
     try:
-        serve(app, host=host, port=port, threads=app.config["THREADS"], ident="hetong")
+        serve(
+            app, host=host, port=port, threads=app.config["THREADS"], ident="hetong",
+            # waitress reads a whole request before a worker thread sees it, so a slow client
+            # holds a connection, never a worker; these bound what it may hold and for how long.
+            max_request_body_size=app.config["MAX_CONTENT_LENGTH"],
+            max_request_header_size=64 * 1024, channel_timeout=30,
+        )  # fmt: skip
     finally:
         archive.close()

@@ -14,6 +14,14 @@ class TemplateProblem(RenderError):
 class ConverterUnavailable(RenderError):
     """LibreOffice could not be started, crashed, or hung: retry later (503)."""
 
+    retry_after = 10  # seconds, for the Retry-After header
+
+
+class ConverterBusy(ConverterUnavailable):
+    """Every converter worker is busy and the queue of waiting callers is full: retry soon."""
+
+    retry_after = 2
+
 
 class FontMissing(RenderError):
     """The CJK font the template asks for is not installed: refusing to substitute."""

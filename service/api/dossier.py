@@ -56,6 +56,7 @@ LOCATION = {"Location": {"description": "新建资源的地址", "schema": {"typ
 @blp.arguments(AmendmentSchema)
 @blp.response(201, AmendmentViewSchema, description="已生成并归档", headers=LOCATION)
 @blp.errors(403, 404, 409, 410, 422, 503)
+@blp.searchable()
 def amend(data: dict[str, Any], contract_no: str):
     amendment = amendments.amend(get_archive(), contract_no, data, actor())
     contract = contracts.get(get_archive(), contract_no)
@@ -91,6 +92,7 @@ def show_amendment(contract_no: str, number: str):
 @blp.arguments(DeliveryNoticeSchema)
 @blp.response(201, DeliveryViewSchema, description="已生成并归档", headers=LOCATION)
 @blp.errors(403, 404, 409, 410, 422, 503)
+@blp.searchable()
 def deliver(data: dict[str, Any], contract_no: str):
     delivery = deliveries.deliver(get_archive(), contract_no, data, actor())
     contract = contracts.get(get_archive(), contract_no)
@@ -126,6 +128,7 @@ def show_delivery(contract_no: str, number: str):
 @blp.arguments(PaymentSchema)
 @blp.response(201, PaymentViewSchema, description="已登记", headers=LOCATION)
 @blp.errors(403, 404, 409, 410, 422)
+@blp.searchable()
 def pay(data: dict[str, Any], contract_no: str):
     payment = payments.pay(get_archive(), contract_no, data, actor())
     contract = contracts.get(get_archive(), contract_no)
@@ -161,6 +164,7 @@ def show_payment(contract_no: str, payment_id: int):
 @blp.arguments(ScanUploadSchema, location="form_and_files")
 @blp.response(201, ScanViewSchema, description="已归档", headers=LOCATION)
 @blp.errors(403, 404, 410, 413, 422)
+@blp.searchable()
 def upload(data: dict[str, Any], contract_no: str):
     file = data["file"]
     doc = scans.upload(get_archive(), contract_no, file.read(), actor(),

@@ -11,7 +11,10 @@ from sqlalchemy import select
 from archive import amendments, audit, contracts, deliveries, payments, retention, scans
 from archive.errors import ArchiveError, InvalidData, validated
 from archive.models import Contract
+from schemas.contract import StatusChangeSchema
 from schemas.dossier import AmendmentSchema, DeliveryNoticeSchema, PaymentSchema
+from schemas.queries import DownloadArgs
+from schemas.retention import HoldSchema
 from service.ext import get_archive
 from service.pages.forms import flat, to_payload
 from service.pages.session import current_actor, load_user, login_required
@@ -100,10 +103,14 @@ def _act(contract_no: str, action, success: str):
 @bp.post("/<contract_no>/status")
 @login_required()
 def change_status(contract_no: str):
-    status = request.form.get("status", "")
-    return _act(contract_no, lambda: contracts.change_status(
-        get_archive(), contract_no, status, current_actor(), note=request.form.get("note") or None),
-        "合同状态已更新。")  # fmt: skip
+    payload = to_payload(request.form)
+
+    def action():
+        data = validated(StatusChangeSchema(), payload)
+        contracts.change_status(get_archive(), contract_no, data["status"], current_actor(),
+                                note=data.get("note"))  # fmt: skip
+
+    return _act(contract_no, action, "合同状态已更新。")
 
 
 @bp.post("/<contract_no>/payments")
@@ -150,9 +157,12 @@ def amend(contract_no: str):
 @login_required("archivist", "manager")
 def hold(contract_no: str):
     release = request.form.get("release") == "1"
-    return _act(contract_no, lambda: retention.hold(
-        get_archive(), contract_no, request.form.get("reason"), current_actor(), release=release),
-        "已解除保全。" if release else "已保全。")  # fmt: skip
+
+    def action():
+        reason = None if release else validated(HoldSchema(), to_payload(request.form))["reason"]
+        retention.hold(get_archive(), contract_no, reason, current_actor(), release=release)
+
+    return _act(contract_no, action, "已解除保全。" if release else "已保全。")
 
 
 @bp.post("/<contract_no>/documents")
@@ -168,7 +178,8 @@ def upload(contract_no: str):
 @bp.get("/<contract_no>/documents/<int:doc_id>")
 @login_required()
 def download(contract_no: str, doc_id: int):
-    purpose = (request.args.get("purpose") or "")[:200] or None
+    wanted = {k: v for k, v in request.args.items() if v}
+    purpose = validated(DownloadArgs(), wanted).get("purpose")
     doc, data = contracts.retrieve(get_archive(), contract_no, doc_id, current_actor(),
                                    purpose=purpose)  # fmt: skip
     return send_file(io.BytesIO(data), mimetype=doc.media_type, as_attachment=True,

@@ -9,7 +9,7 @@ from markupsafe import Markup
 from marshmallow import ValidationError
 
 from archive import audit, binding, volumes
-from archive.index import QueryError
+from archive.search import Filters, QueryError
 from schemas import flatten_errors
 from schemas.queries import SEARCH_FILTERS, SearchArgs, search_filters
 from service.ext import get_archive
@@ -34,7 +34,7 @@ def search():
         page = wanted["page"]
         try:
             result = get_archive().index.search(
-                wanted["q"], filters=search_filters(wanted), page=page, per_page=20,
+                wanted["q"], filters=Filters(**search_filters(wanted)), page=page, per_page=20,
                 sort=wanted["sort"],
             )  # fmt: skip
         except QueryError as exc:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 
+import pikepdf
 import pytest
 from docx import Document as Docx
+from pikepdf import Array, Dictionary, Name, String
 from pypdf import PdfReader, PdfWriter
 
 from tests.helpers import pdf_text
@@ -42,7 +45,92 @@ def test_a_signed_scan_is_filed_listed_and_searchable(client, auth, effective, s
                        headers=auth("archivist")).get_json()  # fmt: skip
     assert [h["number"] for h in found["hits"]] == [f"{number}-SM01"]
     download = client.get(scan["pdf"]["url"], headers=auth("archivist"))
-    assert download.data == scan_pdf
+    assert "货物已验收合格" in pdf_text(download.data)  # the archival copy, read by everyone
+    assert scan["original"]["sha256"] == hashlib.sha256(scan_pdf).hexdigest()
+    assert "removed" not in scan  # nothing active in a LibreOffice PDF
+    evidence = client.get(scan["original"]["url"], headers=auth("archivist"))
+    assert evidence.data == scan_pdf  # the original bytes, kept as evidence
+    refused = client.get(scan["original"]["url"], headers=auth("clerk"))
+    assert refused.status_code == 403 and "原件" in refused.get_json()["message"]
+
+
+def _hostile(scan_pdf: bytes) -> bytes:
+    """The scan as an attacker would send it: scripts on opening and on a page, a launch
+    link, an embedded file and a form field."""
+    pdf = pikepdf.open(io.BytesIO(scan_pdf))
+    script = pdf.make_indirect(Dictionary(S=Name.JavaScript, JS=String("app.alert('x')")))
+    pdf.Root.OpenAction = script
+    page = pdf.pages[0]
+    page.obj.AA = Dictionary(O=pdf.make_indirect(
+        Dictionary(S=Name.JavaScript, JS=String("this.print()"))))  # fmt: skip
+    launch = Dictionary(S=Name.Launch, F=String("cmd.exe"))
+    link = pdf.make_indirect(Dictionary(Type=Name.Annot, Subtype=Name.Link,
+                                        Rect=Array([0, 0, 100, 100]), A=launch))  # fmt: skip
+    page.obj.Annots = pdf.make_indirect(Array([link]))
+    pdf.attachments["payload.exe"] = pikepdf.AttachedFileSpec(pdf, b"MZ not really")
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def _active(data: bytes) -> list[str]:
+    """Every key of the PDF that makes a viewer act (walked over every object)."""
+    found = []
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        for obj in pdf.objects:
+            if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
+                keys = set(obj.keys()) & {"/OpenAction", "/AA", "/JS", "/Launch", "/EmbeddedFile",
+                                           "/EmbeddedFiles", "/AcroForm"}  # fmt: skip
+                found += sorted(keys)
+                if obj.get("/S") in (Name.JavaScript, Name.Launch):
+                    found.append(str(obj.get("/S")))
+    return found
+
+
+def test_an_archived_scan_carries_no_active_content(
+    client, auth, archive, effective, scan_pdf, tmp_path
+):
+    number = effective()
+    hostile = _hostile(scan_pdf)
+    assert _active(hostile)  # the upload really is hostile
+    response = upload(client, auth, number, hostile)
+    assert response.status_code == 201, response.get_json()
+    scan = response.get_json()
+    clean = client.get(scan["pdf"]["url"], headers=auth("archivist")).data
+    assert _active(clean) == []
+    assert "货物已验收合格" in pdf_text(clean)
+    # The dossier says what was taken out, in words a person reads.
+    assert any("JavaScript" in r for r in scan["removed"])
+    assert any("嵌入文件" in r for r in scan["removed"])
+    shown = client.get(f"/api/v1/contracts/{number}", headers=auth()).get_json()
+    assert next(d for d in shown["documents"] if d["kind"] == "signed_scan")["removed"]
+    # The bound volume is made from the clean copy.
+    volume = client.get("/api/v1/volumes/2026/华东/pdf", headers=auth("archivist"))
+    assert volume.status_code == 200 and _active(volume.data) == []
+    assert client.get(scan["original"]["url"], headers=auth("manager")).data == hostile
+
+
+def _bomb() -> bytes:
+    """15 KB on disk: one page whose drawing instructions inflate to 6 MB."""
+    pdf = pikepdf.new()
+    page = pdf.add_blank_page()
+    page.obj.Contents = pdf.make_stream(b"BT /F1 1 Tf (x) Tj ET\n" * 280_000)
+    out = io.BytesIO()
+    pdf.save(out, compress_streams=True)
+    return out.getvalue()
+
+
+def test_a_decompression_bomb_is_refused_and_search_stays_fast(client, auth, archive, effective):
+    number = effective()
+    bomb = _bomb()
+    assert len(bomb) < 50_000
+    before = set(archive.storage.digests())
+    response = upload(client, auth, number, bomb)
+    assert response.status_code == 422
+    assert "单页内容超过上限" in response.get_json()["errors"]["file"][0]
+    assert set(archive.storage.digests()) == before  # nothing kept
+    found = client.get("/api/v1/search", query_string={"q": "临平"}, headers=auth("archivist"))
+    assert found.status_code == 200 and found.get_json()["total"] == 1
 
 
 def _encrypted(data: bytes) -> bytes:
