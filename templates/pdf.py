@@ -1,87 +1,42 @@
-"""Finishing PDFs with pypdf: metadata, and checks that the CJK font really is embedded."""
+"""Checking a converted PDF with pypdf before it is archived: PDF/A-2b, its title, every font
+embedded (a CJK one among them); and whether a font a template names is installed."""
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import re
 import shutil
 import subprocess
 from functools import lru_cache
-from xml.sax.saxutils import escape
 
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import DecodedStreamObject, NameObject
+from pypdf import PdfReader
 
 from templates.errors import FontMissing, RenderError
 
 # Subset font names as LibreOffice writes them, e.g. BAAAAA+NotoSerifCJKjp-Regular.
 CJK_FONT_NAME = re.compile(r"CJK|SimSun|SimHei|Song|Hei|Kai|FangSong|Ming|WenQuanYi", re.I)
 
-XMP = """<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
-<x:xmpmeta xmlns:x="adobe:ns:meta/">
- <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
-  <rdf:Description rdf:about="" xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/">
-   <pdfaid:part>{part}</pdfaid:part>
-   <pdfaid:conformance>{conformance}</pdfaid:conformance>
-  </rdf:Description>
-  <rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">
-   <dc:format>application/pdf</dc:format>
-   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{title}</rdf:li></rdf:Alt></dc:title>
-   <dc:creator><rdf:Seq><rdf:li>{author}</rdf:li></rdf:Seq></dc:creator>
-   <dc:description><rdf:Alt>
-    <rdf:li xml:lang="x-default">{subject}</rdf:li>
-   </rdf:Alt></dc:description>
-  </rdf:Description>
-  <rdf:Description rdf:about="" xmlns:pdf="http://ns.adobe.com/pdf/1.3/">
-   <pdf:Producer>{producer}</pdf:Producer>
-   <pdf:Keywords>{keywords}</pdf:Keywords>
-  </rdf:Description>
-  <rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/">
-   <xmp:CreatorTool>Writer</xmp:CreatorTool>
-   <xmp:CreateDate>{created}</xmp:CreateDate>
-  </rdf:Description>
- </rdf:RDF>
-</x:xmpmeta>
-<?xpacket end="w"?>"""
 
+def check(pdf: bytes, *, title: str) -> None:
+    """A PDF fit to archive: PDF/A-2b as LibreOffice declared it, titled as the document, every
+    font embedded and a CJK one among them.
 
-def finish(pdf: bytes, *, title: str, subject: str, keywords: str, author: str = "hetong") -> bytes:
-    """Write document metadata into both the Info dictionary and the XMP packet.
-
-    PDF/A requires the two to agree; LibreOffice's XMP is kept (it carries the
-    ``pdfaid`` conformance entries) and only its title, description and keywords
-    are rewritten.
-    """
+    LibreOffice writes the Info dictionary and the XMP packet (with ``pdfaid``) from the
+    .docx's core properties, so nothing is rewritten here; a PDF that lacks them is refused
+    rather than silently patched."""
     reader = PdfReader(io.BytesIO(pdf))
-    writer = PdfWriter(clone_from=reader)
-    writer.add_metadata(
-        {"/Title": title, "/Subject": subject, "/Keywords": keywords, "/Author": author}
-    )
     xmp = reader.xmp_metadata
-    part = (xmp.pdfaid_part if xmp else None) or "2"
-    conformance = (xmp.pdfaid_conformance if xmp else None) or "B"
-    created = (xmp.xmp_create_date if xmp else None) or dt.datetime.now(dt.UTC)
-    packet = XMP.format(
-        part=escape(str(part)), conformance=escape(str(conformance)),
-        title=escape(title), subject=escape(subject), keywords=escape(keywords),
-        author=escape(author), created=created.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        producer=escape(str(reader.metadata.get("/Producer", "LibreOffice") if reader.metadata
-                            else "LibreOffice")),
-    )  # fmt: skip
-    stream = DecodedStreamObject()
-    stream.set_data(packet.encode("utf-8"))
-    stream[NameObject("/Type")] = NameObject("/Metadata")
-    stream[NameObject("/Subtype")] = NameObject("/XML")
-    writer._root_object[NameObject("/Metadata")] = writer._add_object(stream)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    if xmp is None or (xmp.pdfaid_part, xmp.pdfaid_conformance) != ("2", "B"):
+        raise RenderError("LibreOffice 未生成 PDF/A-2b 文件")
+    found = reader.metadata.title if reader.metadata else None
+    if found != title or (xmp.dc_title or {}).get("x-default") != title:
+        raise RenderError(f"PDF 的标题与文件不符：{found!r}")
+    require_cjk_font(pdf, reader)
 
 
-def embedded_fonts(pdf: bytes) -> dict[str, bool]:
+def embedded_fonts(pdf: bytes, reader: PdfReader | None = None) -> dict[str, bool]:
     """Base font name → whether its program is embedded, over every page."""
-    reader = PdfReader(io.BytesIO(pdf))
+    reader = reader or PdfReader(io.BytesIO(pdf))
     found: dict[str, bool] = {}
     for page in reader.pages:
         resources = page.get("/Resources") or {}
@@ -96,9 +51,9 @@ def embedded_fonts(pdf: bytes) -> dict[str, bool]:
     return found
 
 
-def require_cjk_font(pdf: bytes) -> None:
+def require_cjk_font(pdf: bytes, reader: PdfReader | None = None) -> None:
     """Refuse a PDF in which Chinese text would not show with an embedded CJK font."""
-    fonts = embedded_fonts(pdf)
+    fonts = embedded_fonts(pdf, reader)
     if not any(embedded and CJK_FONT_NAME.search(name) for name, embedded in fonts.items()):
         raise FontMissing(f"PDF 中未嵌入中文字体（找到：{', '.join(fonts) or '无'}）")
     missing = [name for name, embedded in fonts.items() if not embedded]

@@ -1,4 +1,4 @@
-"""``GET /healthz``: is the catalogue reachable, is the converter warm. No login needed."""
+"""``GET /healthz``: is the catalogue reachable, what the converter workers do. No login."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ def healthz():
     body = {
         "status": "ok" if database == "ok" else "degraded",
         "database": database,
-        "converter": "running" if arc.converter.running else "idle (starts on demand)",
+        # Each worker's pid, state and counts; reading them never starts LibreOffice.
+        "converter": arc.converter.status(),
     }
     return body, 200 if database == "ok" else 503

@@ -1,24 +1,28 @@
-"""LibreOffice dies or hangs mid-service: the request gets a clear 503, nothing is half
-filed, and the next request works. These tests own a converter (they break it)."""
+"""LibreOffice dies, hangs or is busy mid-service: the request gets a clear 503 with
+Retry-After, nothing is half filed, and the next request works. These tests own a converter
+pool (they break it)."""
 
 from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 
 import pytest
 from sqlalchemy import func, select
 
-from archive import users
-from archive.models import Contract, Sequence
+from archive import contracts, users
+from archive.models import Contract
+from templates import sales_contract
 
 
 @pytest.fixture
 def own_app(tmp_path):
     from service import create_app
 
-    app = create_app({"DATA_DIR": str(tmp_path / "var"), "CONVERTER_TIMEOUT": 4})
+    app = create_app({"DATA_DIR": str(tmp_path / "var"), "CONVERTER_TIMEOUT": 4,
+                      "CONVERTER_WORKERS": 1, "CONVERTER_QUEUE": 1})  # fmt: skip
     archive = app.extensions["hetong.archive"]
     token = users.add_user(archive.catalogue, "li", "clerk")[1]
     app.config["test_headers"] = {"Authorization": f"Bearer {token}"}
@@ -32,11 +36,23 @@ def _post(app, payload):
     )
 
 
-def _filed(archive) -> tuple[int, int, int]:
+def _filed(archive) -> tuple[int, int]:
+    """Contracts and stored files. (A number reserved for a failed filing is given back and
+    reused, which the tests check by the next contract's number.)"""
     with archive.catalogue.reading() as s:
         contracts = s.scalar(select(func.count(Contract.id)))
-        numbers = s.scalar(select(func.coalesce(func.sum(Sequence.last), 0)))
-    return contracts, numbers, len(list(archive.storage.digests()))
+    return contracts, len(list(archive.storage.digests()))
+
+
+def test_healthz_shows_each_worker_and_never_starts_libreoffice(own_app, payload):
+    client = own_app.test_client()
+    before = client.get("/healthz").get_json()["converter"]
+    assert before["mode"] == "local" and before["queue"] == 1
+    assert before["workers"] == [{"worker": 1, "pid": None, "state": "stopped", "conversions": 0,
+                                  "total": 0, "restarts": 0, "profile": "own"}]  # fmt: skip
+    assert _post(own_app, payload).status_code == 201
+    worker = client.get("/healthz").get_json()["converter"]["workers"][0]
+    assert worker["state"] == "idle" and worker["pid"] and worker["total"] == 1
 
 
 def test_a_hung_libreoffice_gives_503_and_the_next_request_works(own_app, payload):
@@ -45,7 +61,7 @@ def test_a_hung_libreoffice_gives_503_and_the_next_request_works(own_app, payloa
     assert _post(own_app, payload).status_code == 201
     before = _filed(archive)
 
-    os.killpg(converter.pid, signal.SIGSTOP)  # LibreOffice and its listener freeze
+    os.killpg(converter.pid, signal.SIGSTOP)  # the worker and its LibreOffice freeze
     started = time.monotonic()
     hung = _post(own_app, payload)
     assert hung.status_code == 503
@@ -68,3 +84,48 @@ def test_a_crashed_libreoffice_is_restarted_transparently(own_app, payload):
     response = _post(own_app, payload)
     assert response.status_code == 201, response.get_json()
     assert converter.pid != first_pid
+
+
+def test_a_full_converter_queue_gives_503_with_retry_after_at_once(own_app, payload, docx):
+    archive = own_app.extensions["hetong.archive"]
+    converter = archive.converter
+    converter.start()
+    frozen = converter.pid
+    before = _filed(archive)
+    others = [threading.Thread(target=_convert_quietly, args=(converter, docx)) for _ in (1, 2)]
+    os.killpg(frozen, signal.SIGSTOP)  # one caller stays converting, one waits: the queue is full
+    try:
+        others[0].start()
+        _wait_until(lambda: converter.status()["workers"][0]["state"] == "busy")
+        others[1].start()
+        _wait_until(lambda: converter.status()["waiting"] == 1)
+        busy = _post(own_app, payload)
+    finally:
+        os.killpg(frozen, signal.SIGCONT)
+    for thread in others:
+        thread.join(30)
+    assert busy.status_code == 503
+    assert busy.headers["Retry-After"] == "2"
+    assert "排队" in busy.get_json()["message"]
+    assert _filed(archive) == before, "nothing of the refused request was kept"
+    assert _post(own_app, payload).get_json()["contract_no"] == "HT-202611-0001"
+
+
+@pytest.fixture
+def docx(own_app, payload) -> bytes:
+    archive = own_app.extensions["hetong.archive"]
+    data = contracts.validate(archive, payload)
+    context = sales_contract.context("HT-202611-0001", data)
+    props = sales_contract.properties("HT-202611-0001", data)
+    return archive.renderer.render("sales_contract", context, properties=props).data
+
+
+def _convert_quietly(converter, docx: bytes) -> None:
+    converter.to_pdf(docx)
+
+
+def _wait_until(condition, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)

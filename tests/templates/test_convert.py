@@ -1,56 +1,320 @@
-"""The LibreOffice listener belongs to one data root and does not outlive it."""
+"""The converter pool against the real LibreOffice: parallel workers, replacement of dead,
+hung and worn workers, the bounded queue, conversion hosts, and one data root's profiles.
+
+Assertions are on the order of events and on states, never on durations."""
 
 from __future__ import annotations
 
+import io
+import json
+import os
+import re
+import signal
 import subprocess
 import sys
+import threading
 import time
+import zipfile
+from pathlib import Path
 
+import pytest
+from pypdf import PdfReader
+
+from schemas import ContractSchema
+from templates import pdf as pdfs
+from templates import sales_contract
 from templates.convert import Converter
+from templates.errors import ConverterBusy, ConverterUnavailable
+from templates.listener import free_port
+from templates.office_worker import slim_docx
+from templates.render import Renderer
 from tests.service.test_serve import listeners_on
 
+DATA = Path(__file__).resolve().parents[1] / "data" / "contract.json"
+
+
+@pytest.fixture(scope="module")
+def docx() -> bytes:
+    data = ContractSchema().load(json.loads(DATA.read_text("utf-8")))
+    context = sales_contract.context("HT-202611-0001", data)
+    properties = sales_contract.properties("HT-202611-0001", data)
+    return Renderer().render("sales_contract", context, properties=properties).data
+
+
+@pytest.fixture
+def pools(tmp_path):
+    """Make pools on ``tmp_path/run``; every one is closed, and nothing may outlive it."""
+    made: list[Converter] = []
+
+    def make(**options) -> Converter:
+        options.setdefault("workers", 1)
+        pool = Converter(profile_dir=tmp_path / "run" / "libreoffice-profile",
+                         log_file=tmp_path / "run" / "unoserver.log", **options)  # fmt: skip
+        made.append(pool)
+        return pool
+
+    yield make
+    for pool in made:
+        pool.close()
+    assert listeners_on(tmp_path) == [], "closing a pool stops every LibreOffice it started"
+
+
+def wait_until(condition, what: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.02)
+
+
+def in_background(func, *args) -> tuple[threading.Thread, dict]:
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = func(*args)
+        except Exception as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def states(pool: Converter) -> list[str]:
+    return [w["state"] for w in pool.status()["workers"]]
+
+
+def session_members(pgid: int) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                found.append(int(proc.name))
+    return found
+
+
+# -- what comes out ------------------------------------------------------------------------
+
+
+def test_the_pdf_is_pdfa_2b_tagged_with_embedded_fonts(pools, docx):
+    pool = pools()
+    pdf = pool.to_pdf(docx)
+    reader = PdfReader(io.BytesIO(pdf))
+    assert reader.xmp_metadata.pdfaid_part == "2"
+    assert reader.xmp_metadata.pdfaid_conformance == "B"
+    root = reader.trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"] and "/StructTreeRoot" in root
+    pdfs.require_cjk_font(pdf)  # a CJK font, and every font, embedded
+    assert "杭州临平精工机械有限公司" in pdfs.text(pdf)
+    assert pool.libreoffice_version()[0].isdigit()
+
+
+def test_slimming_drops_only_the_table_styles_no_table_uses(docx):
+    def table_styles(data: bytes) -> set[str]:
+        styles = zipfile.ZipFile(io.BytesIO(data)).read("word/styles.xml").decode()
+        return set(re.findall(r'<w:style w:type="table"[^>]*w:styleId="([^"]+)"', styles))
+
+    before, after = table_styles(docx), table_styles(slim_docx(docx))
+    assert len(before) > 50
+    assert after == {"TableNormal", "TableGrid"}  # the default one, and the one tables name
+    slim = slim_docx(docx)
+    assert slim_docx(slim) is slim, "nothing left to drop: the same bytes"
+    with zipfile.ZipFile(io.BytesIO(docx)) as a, zipfile.ZipFile(io.BytesIO(slim)) as b:
+        assert a.namelist() == b.namelist()
+        assert a.read("word/document.xml") == b.read("word/document.xml")
+    assert slim_docx(b"not a package") == b"not a package"
+
+
+# -- parallel workers ----------------------------------------------------------------------
+
+
+def test_two_workers_convert_at_the_same_time(pools, docx):
+    pool = pools(workers=2)
+    pool.start()
+    first = pool.workers[0]
+    assert pool.status()["mode"] == "local" and states(pool) == ["idle", "idle"]
+    events: list[str] = []
+    os.killpg(first.pid, signal.SIGSTOP)  # the first conversion cannot finish until released
+    try:
+        slow, outcome = in_background(lambda: (pool.to_pdf(docx), events.append("first done")))
+        wait_until(lambda: states(pool)[0] == "busy", "the first worker took the document")
+        events.append("second asked")
+        assert pool.to_pdf(docx).startswith(b"%PDF")
+        events.append("second done")
+    finally:
+        os.killpg(first.pid, signal.SIGCONT)
+    slow.join(30)
+    assert "error" not in outcome, outcome
+    assert events == ["second asked", "second done", "first done"]
+    workers = pool.status()["workers"]
+    assert [w["total"] for w in workers] == [1, 1]
+    assert workers[0]["pid"] != workers[1]["pid"]
+
+
+# -- dead, hung and worn workers -----------------------------------------------------------
+
+
+def test_a_killed_worker_is_replaced_and_the_next_conversion_works(pools, docx):
+    pool = pools()
+    assert pool.to_pdf(docx).startswith(b"%PDF")
+    first_pid = pool.pid
+    os.killpg(first_pid, signal.SIGKILL)  # the worker and its LibreOffice
+    wait_until(lambda: not pool.running, "the worker is gone")
+    assert pool.to_pdf(docx).startswith(b"%PDF")
+    second_pid = pool.pid
+    assert second_pid != first_pid
+    # Only LibreOffice dies (the worker process lives): the document still comes back.
+    for pid in session_members(second_pid):
+        if pid != second_pid:
+            os.kill(pid, signal.SIGKILL)
+    assert pool.to_pdf(docx).startswith(b"%PDF")
+    assert pool.pid not in (first_pid, second_pid)
+    assert pool.status()["workers"][0]["restarts"] == 2
+
+
+def test_a_hung_conversion_is_killed_after_the_timeout_and_the_pool_recovers(pools, docx):
+    pool = pools(timeout=3)
+    pool.start()
+    hung_pid = pool.pid
+    os.killpg(hung_pid, signal.SIGSTOP)  # the worker and its LibreOffice freeze
+    with pytest.raises(ConverterUnavailable, match="超时"):
+        pool.to_pdf(docx)
+    wait_until(lambda: not session_members(hung_pid), "the hung worker and its LibreOffice died")
+    assert pool.to_pdf(docx).startswith(b"%PDF")
+    assert pool.pid != hung_pid
+
+
+def test_a_worker_is_recycled_after_n_conversions(pools, docx):
+    pool = pools(recycle=2)
+    pool.to_pdf(docx)
+    first_pid = pool.pid
+    pool.to_pdf(docx)  # the second: the worker is replaced in the background
+    assert pool.to_pdf(docx).startswith(b"%PDF")
+    worker = pool.status()["workers"][0]
+    assert worker["pid"] != first_pid
+    assert (worker["restarts"], worker["conversions"], worker["total"]) == (1, 1, 3)
+    assert first_pid not in listeners_on(pool.workers[0].profile.own.parent)
+
+
+# -- the queue -----------------------------------------------------------------------------
+
+
+def test_a_full_queue_answers_busy_at_once_and_a_long_wait_gives_up(pools, docx):
+    pool = pools(queue=1, queue_wait=3, timeout=60)
+    pool.start()
+    frozen = pool.pid
+    events: list[str] = []
+    os.killpg(frozen, signal.SIGSTOP)
+    try:
+        converting, first = in_background(pool.to_pdf, docx)
+        wait_until(lambda: states(pool) == ["busy"], "the worker took the first document")
+        waiting, second = in_background(
+            lambda: (pool.to_pdf(docx), events.append("second converted"))
+        )
+        wait_until(lambda: pool.status()["waiting"] == 1, "a caller waits")
+        with pytest.raises(ConverterBusy):
+            pool.to_pdf(docx)
+        events.append("third refused")
+        waiting.join(30)
+        events.append("second gave up" if isinstance(second.get("error"), ConverterBusy) else "?")
+    finally:
+        os.killpg(frozen, signal.SIGCONT)
+    converting.join(30)
+    assert events == ["third refused", "second gave up"]
+    assert first["result"].startswith(b"%PDF"), "the conversion in progress was not harmed"
+    assert pool.status()["waiting"] == 0 and states(pool) == ["idle"]
+
+
+# -- conversion hosts ----------------------------------------------------------------------
+
+
+def test_an_external_unoserver_converts(converter, docx):
+    pool = Converter(url=converter._url)
+    try:
+        assert not pool.managed and pool.running and pool.pid is None
+        assert pool.to_pdf(docx).startswith(b"%PDF")
+        assert pool.status()["workers"][0] | {"conversions": 1} == {
+            "worker": 1, "url": converter._url, "state": "idle", "conversions": 1,
+            "failures": 0,
+        }  # fmt: skip
+        assert pool.libreoffice_version()[0].isdigit()
+    finally:
+        pool.close()
+
+
+def test_hosts_are_used_in_turn_and_a_dead_one_is_set_aside(converter, docx):
+    dead = f"http://127.0.0.1:{free_port()}"
+    pool = Converter(urls=[dead, converter._url, converter._url])
+    try:
+        for _ in range(3):
+            assert pool.to_pdf(docx).startswith(b"%PDF")
+        hosts = pool.status()["workers"]
+        assert [h["state"] for h in hosts] == ["down", "idle", "idle"]
+        assert hosts[0]["failures"] == 1, "tried once, then skipped while set aside"
+        assert [h["conversions"] for h in hosts] == [0, 2, 1]
+    finally:
+        pool.close()
+
+
+def test_a_pool_of_unreachable_hosts_is_unavailable(docx):
+    pool = Converter(urls=[f"http://127.0.0.1:{free_port()}"])
+    try:
+        with pytest.raises(ConverterUnavailable):
+            pool.to_pdf(docx)
+        with pytest.raises(ConverterUnavailable):
+            pool.start()
+    finally:
+        pool.close()
+
+
+# -- one data root, several processes ------------------------------------------------------
+
 ORPHAN = """
-import os, sys
+import os, signal, sys
 from pathlib import Path
 from templates.convert import Converter
-c = Converter(profile_dir=Path(sys.argv[1]))
+c = Converter(profile_dir=Path(sys.argv[1]), workers=1)
 c.start()
 print(c.pid, flush=True)
+if sys.argv[2] == "frozen":
+    os.killpg(c.pid, signal.SIGSTOP)  # a hung worker cannot notice its owner died
 os._exit(0)  # dies without stopping LibreOffice, as a killed process would
 """
 
 
-def test_a_listener_left_by_a_dead_process_is_killed_by_the_next_start(tmp_path):
-    profile = tmp_path / "run" / "libreoffice-profile"
-    started = subprocess.run([sys.executable, "-c", ORPHAN, str(profile)],
-                             capture_output=True, text=True, check=True)  # fmt: skip
-    orphan = int(started.stdout.split()[-1])
-    assert orphan in listeners_on(tmp_path)
+def test_workers_left_by_a_dead_process_do_not_linger(tmp_path, pools):
+    profiles = tmp_path / "run" / "libreoffice-profile"
 
-    converter = Converter(profile_dir=profile)
-    try:
-        converter.start()
-        deadline = time.monotonic() + 10
-        while orphan in listeners_on(tmp_path) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert orphan not in listeners_on(tmp_path)
-    finally:
-        converter.close()
-    assert listeners_on(tmp_path) == []
+    def orphan(how: str) -> int:
+        started = subprocess.run([sys.executable, "-c", ORPHAN, str(profiles), how],
+                                 capture_output=True, text=True, check=True)  # fmt: skip
+        return int(started.stdout.split()[-1])
+
+    # A healthy worker notices its owner is gone and ends its LibreOffice by itself.
+    alive = orphan("alive")
+    wait_until(lambda: not session_members(alive), "the orphan ended itself")
+    # A frozen one is killed by the next pool that claims its profile.
+    frozen = orphan("frozen")
+    assert session_members(frozen)
+    pool = pools()
+    pool.start()
+    wait_until(lambda: not session_members(frozen), "the frozen orphan was killed")
+    assert pool.status()["workers"][0]["profile"] == "own"
 
 
-def test_a_second_process_on_the_same_data_root_gets_its_own_profile(tmp_path):
-    profile = tmp_path / "run" / "libreoffice-profile"
-    first, second = Converter(profile_dir=profile), Converter(profile_dir=profile)
-    try:
-        first.start()
-        second.start()
-        assert first.pid != second.pid
-        assert first.running and second.running
-    finally:
-        first.close()
-        second.close()
-    assert listeners_on(tmp_path) == []
-    assert sorted(p.name for p in (tmp_path / "run").iterdir() if p.is_dir()) == [
-        "libreoffice-profile"
-    ]
+def test_a_second_process_on_the_same_data_root_gets_its_own_profile(tmp_path, pools):
+    first, second = pools(), pools()
+    first.start()
+    second.start()
+    assert first.pid != second.pid
+    assert first.running and second.running
+    assert [w["profile"] for w in (*first.status()["workers"], *second.status()["workers"])] == [
+        "own", "temporary",
+    ]  # fmt: skip
+    second.close()
+    profiles = tmp_path / "run" / "libreoffice-profile"
+    assert sorted(p.name for p in profiles.iterdir() if p.is_dir()) == ["worker-1"]
