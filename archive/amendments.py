@@ -18,9 +18,9 @@ from marshmallow import ValidationError, fields, validate
 
 from archive import audit
 from archive.audit import Actor
-from archive.dossier import delivered, load, require_status
+from archive.dossier import delivered, fetch, load, require_status, touch, unchanged
 from archive.errors import Conflict, Forbidden, InvalidData
-from archive.filing import Filing, input_digest, render
+from archive.filing import Filing, input_digest, render, retried
 from archive.models import Amendment, Contract
 from schemas import flatten_errors
 from schemas.contract import CLAUSE, LINE, NAME, SHORT
@@ -146,47 +146,46 @@ def amend(archive: Archive, contract_no: str, data: dict[str, Any], actor: Actor
     ``data`` is what ``AmendmentSchema`` loaded."""
     if not actor.can(*AMENDERS):
         raise Forbidden("只有销售业务员或销售经理可以签订补充协议。")
+    return retried(lambda: _amend(archive, contract_no, data, actor))
+
+
+def _amend(archive: Archive, contract_no: str, data: dict[str, Any], actor: Actor) -> Amendment:
+    seen = fetch(archive.catalogue, contract_no)
+    require_status(seen, ("effective",), "签订补充协议")
+    terms, changes = _apply(seen, data)
+    if data["effective_on"] < seen.signed_on:
+        raise InvalidData({"effective_on": ["生效日期不能早于合同签订日期。"]})
+    before, after = seen.total, total_of(_decimal_items(terms))
+    major = _judge(archive, seen, after, actor)
+    if after < seen.paid:
+        raise Conflict(
+            f"变更后总额 {figures(after)} 元低于已收款 {figures(seen.paid)} 元，"
+            "请先与财务办理退款后再变更。"
+        )
+    seq = len(seen.amendments) + 1
+    number = f"{seen.contract_no}-BC{seq:02d}"
+    record = {"reason": data["reason"], "effective_on": data["effective_on"].isoformat(),
+              "changes": changes}  # fmt: skip
+    digest = input_digest({"contract_no": seen.contract_no, **record})
+    rendition = render(
+        archive, amendment_doc.TEMPLATE,
+        amendment_doc.context(number, seen, terms, record, before, after),
+        amendment_doc.properties(number, seen),
+    )  # fmt: skip
     with Filing(archive) as filing:
-        contract = load(filing.session, contract_no)
-        require_status(contract, ("effective",), "签订补充协议")
-        terms, changes = _apply(contract, data)
-        if data["effective_on"] < contract.signed_on:
-            raise InvalidData({"effective_on": ["生效日期不能早于合同签订日期。"]})
-        before, after = contract.total, total_of(_decimal_items(terms))
-        delta = abs(after - before)
-        major_share = archive.major_share
-        major = delta > quantize(before * major_share) if before else delta > 0
-        if major and not actor.can("manager"):
-            percent = format((major_share * 100).normalize(), "f")
-            raise Forbidden(
-                f"本次变更使合同总额由 {figures(before)} 元变为 {figures(after)} 元，"
-                f"变动 {figures(delta)} 元，超过合同金额的 {percent}%，"
-                "属于重大变更，须由销售经理签订。"
-            )
-        if after < contract.paid:
-            raise Conflict(
-                f"变更后总额 {figures(after)} 元低于已收款 {figures(contract.paid)} 元，"
-                "请先与财务办理退款后再变更。"
-            )
-        seq = len(contract.amendments) + 1
-        number = f"{contract.contract_no}-BC{seq:02d}"
-        record = {"reason": data["reason"], "effective_on": data["effective_on"].isoformat(),
-                  "changes": changes}  # fmt: skip
-        digest = input_digest({"contract_no": contract.contract_no, **record})
-        rendition = render(
-            archive, amendment_doc.TEMPLATE,
-            amendment_doc.context(number, contract, terms, record, before, after),
-            amendment_doc.properties(number, contract),
-        )  # fmt: skip
+        contract = load(filing.session, contract_no, lock=True)
+        unchanged(contract, seen)  # the number and the "before" values still hold
         amendment = Amendment(
             contract_id=contract.id, seq=seq, number=number, reason=data["reason"],
             effective_on=data["effective_on"], changes=changes, total_before=before,
-            total_after=after, major=major, created_by=actor.name,
+            total_after=after, major=major, manager_signed=actor.can("manager"),
+            created_by=actor.name,
         )  # fmt: skip
         filing.session.add(amendment)
         contract.terms = terms
         contract.total = after
         contract.due_on = dt.date.fromisoformat(terms["payment"]["due_on"])
+        touch(contract)
         filing.add_documents(
             contract=contract, kind=KIND, number=number, title=amendment_doc.TITLE,
             rendition=rendition, input_sha256=digest, actor=actor.name,
@@ -195,3 +194,27 @@ def amend(archive: Archive, contract_no: str, data: dict[str, Any], actor: Actor
                      number=number, total_before=str(before), total_after=str(after),
                      major=major)  # fmt: skip
     return amendment
+
+
+def baseline(contract: Contract) -> Decimal:
+    """The total a manager last agreed to: the approval, or the last amendment one signed."""
+    for amendment in reversed(contract.amendments):
+        if amendment.manager_signed:
+            return amendment.total_after
+    return contract.original_total
+
+
+def _judge(archive: Archive, contract: Contract, after: Decimal, actor: Actor) -> bool:
+    """Is the change major? Judged on the whole move since a manager last agreed, so that
+    small steps add up exactly like one big one; a clerk may not sign a major change."""
+    agreed = baseline(contract)
+    delta = abs(after - agreed)
+    major = delta > quantize(agreed * archive.major_share) if agreed else delta > 0
+    if major and not actor.can("manager"):
+        percent = format((archive.major_share * 100).normalize(), "f")
+        raise Forbidden(
+            f"本次变更后合同总额为 {figures(after)} 元，较销售经理上次确认的 "
+            f"{figures(agreed)} 元变动 {figures(delta)} 元，超过 {percent}%，"
+            "属于重大变更，须由销售经理签订。"
+        )
+    return major

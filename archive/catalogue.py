@@ -7,10 +7,15 @@ failing halfway through with "database is locked".
 Work that must follow a commit (applying the index outbox) is not called by the code
 that commits: a write transaction ``notify``-s a topic, and the callbacks registered for
 it with ``on_commit`` run once the commit has succeeded (never after a rollback).
+
+``lock(name)`` excludes every other holder of ``name`` wherever it runs: a file lock next to
+an SQLite catalogue (one machine), a PostgreSQL advisory lock otherwise (every machine that
+shares the catalogue).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,9 +23,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+
+from archive.locks import exclusive
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +42,13 @@ def notify(session: Session, topic: str) -> None:
 
 def make_engine(url: str) -> Engine:
     is_sqlite = url.startswith("sqlite")
-    engine = create_engine(url, connect_args={"timeout": 60} if is_sqlite else {})
+    if not is_sqlite:
+        # psycopg prepares a statement after 5 uses; a generic plan can lose an index
+        # condition (a LIKE prefix) that the custom plan had: plan each time instead.
+        options = {"prepare_threshold": None} if "psycopg" in url else {}
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                             connect_args=options)  # fmt: skip
+    engine = create_engine(url, connect_args={"timeout": 60})
     if is_sqlite:
 
         @event.listens_for(engine, "connect")
@@ -60,9 +73,10 @@ def make_engine(url: str) -> Engine:
 class Catalogue:
     """Sessions on the catalogue; ``writing()`` for anything that changes it."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, lock_dir: Path | None = None) -> None:
         self.url = url
         self._sqlite = url.startswith("sqlite")
+        self.lock_dir = Path(lock_dir) if lock_dir else None
         self.engine = make_engine(url)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(
@@ -71,6 +85,35 @@ class Catalogue:
         self._callbacks: dict[str, list[Callable[[], None]]] = {}
         event.listen(self._write, "after_commit", self._committed)
         event.listen(self._write, "after_rollback", self._rolled_back)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    # -- locks -------------------------------------------------------------------------------
+
+    @contextmanager
+    def lock(self, name: str, *, blocking: bool = True) -> Iterator[None]:
+        """Hold ``name`` exclusively; without ``blocking``, BlockingIOError when it is held."""
+        if self._sqlite:
+            folder = self.lock_dir or Path(self.engine.url.database or ".").parent
+            with exclusive(folder / f"{name}.lock", blocking=blocking):
+                yield
+            return
+        key = _key(name)
+        with self.engine.connect() as connection:
+            if blocking:
+                connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            else:
+                taken = connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key})
+                if not taken.scalar():
+                    raise BlockingIOError(f"lock {name} is held")
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                connection.commit()
 
     # -- work after commit -------------------------------------------------------------------
 
@@ -104,6 +147,9 @@ class Catalogue:
                 raw.execute("PRAGMA foreign_keys=OFF")
             try:
                 with connection.begin():
+                    if raw is None:  # nodes starting together migrate one after the other
+                        key = _key("migrate")
+                        connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
                     cfg.attributes["connection"] = connection
                     command.upgrade(cfg, "head")
                     if raw is not None:
@@ -127,3 +173,8 @@ class Catalogue:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _key(name: str) -> int:
+    """The PostgreSQL advisory lock key for ``name``: the same on every machine."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.models import Contract, Document, Sequence
+from archive.models import Contract, Document
+from archive.numbering import advance
 
 DEFAULT_PATTERN = "HT·{year}·{region}·{seq:04d}"
 
@@ -14,13 +15,8 @@ DEFAULT_PATTERN = "HT·{year}·{region}·{seq:04d}"
 def assign_code(session: Session, contract: Contract, pattern: str = DEFAULT_PATTERN) -> str:
     """Give a new contract the next 档号 of its volume (year of signing × region)."""
     year, region = contract.signed_on.year, contract.region
-    scope = f"volume:{year}:{region}"
-    row = session.scalar(select(Sequence).where(Sequence.scope == scope))
-    if row is None:
-        row = Sequence(scope=scope, last=0)
-        session.add(row)
-    row.last += 1
-    contract.archival_code = pattern.format(year=year, region=region, seq=row.last)
+    seq = advance(session, f"volume:{year}:{region}")
+    contract.archival_code = pattern.format(year=year, region=region, seq=seq)
     return contract.archival_code
 
 

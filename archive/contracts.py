@@ -10,11 +10,10 @@ from typing import TYPE_CHECKING, Any
 from archive import audit
 from archive.audit import Actor
 from archive.codes import assign_code
-from archive.dossier import delivered, fetch, load
+from archive.dossier import delivered, fetch, load, touch
 from archive.errors import Conflict, Forbidden, InvalidData, NotFound, validated
-from archive.filing import Filing, input_digest, render
+from archive.filing import Filing, input_digest, numbered, render
 from archive.models import Amendment, Contract, Delivery, Document, Payment, utcnow
-from archive.numbering import next_number
 from archive.outbox import enqueue
 from archive.receivables import payment_state
 from schemas import ContractSchema
@@ -37,6 +36,8 @@ TRANSITIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "terminated": {},
 }
 CREATORS = ("clerk", "manager")
+# Who may fetch an upload's original bytes (evidence; they may carry active content).
+EVIDENCE_READERS = ("archivist", "manager")
 
 
 def validate(archive: Archive, payload: Any) -> dict[str, Any]:
@@ -55,27 +56,29 @@ def create(archive: Archive, data: dict[str, Any], actor: Actor) -> Contract:
     canonical = ContractSchema().dump(data)
     digest = input_digest(canonical)
     total = sales_contract.total_of(data["items"])
-    with Filing(archive) as filing:
-        number = next_number(filing.session, archive.number_pattern, data["signed_on"])
+    with numbered(archive, archive.number_pattern, data["signed_on"]) as reserved:
+        number = reserved.number
         rendition = render(
             archive, sales_contract.TEMPLATE, sales_contract.context(number, data),
             sales_contract.properties(number, data),
         )  # fmt: skip
-        contract = Contract(
-            contract_no=number, status="draft", region=data["region"],
-            signed_on=data["signed_on"], seller_name=data["seller"]["name"],
-            buyer_name=data["buyer"]["name"], total=total, original_total=total,
-            paid=Decimal(0), due_on=data["payment"]["due_on"], data=canonical,
-            terms=canonical, input_sha256=digest, created_by=actor.name,
-        )  # fmt: skip
-        filing.session.add(contract)
-        assign_code(filing.session, contract, archive.archival_pattern)
-        filing.session.flush()
-        filing.add_documents(
-            contract=contract, kind=KIND, number=number, title=sales_contract.TITLE,
-            rendition=rendition, input_sha256=digest, actor=actor.name,
-        )  # fmt: skip
-        audit.record(filing.session, actor, "contract.create", number, total=str(total))
+        with Filing(archive) as filing:
+            filing.use(reserved)
+            contract = Contract(
+                contract_no=number, status="draft", region=data["region"],
+                signed_on=data["signed_on"], seller_name=data["seller"]["name"],
+                buyer_name=data["buyer"]["name"], total=total, original_total=total,
+                paid=Decimal(0), due_on=data["payment"]["due_on"], data=canonical,
+                terms=canonical, input_sha256=digest, created_by=actor.name,
+            )  # fmt: skip
+            filing.session.add(contract)
+            assign_code(filing.session, contract, archive.archival_pattern)
+            filing.session.flush()
+            filing.add_documents(
+                contract=contract, kind=KIND, number=number, title=sales_contract.TITLE,
+                rendition=rendition, input_sha256=digest, actor=actor.name,
+            )  # fmt: skip
+            audit.record(filing.session, actor, "contract.create", number, total=str(total))
     log.info("filed contract %s for %s", number, actor.name)
     return get(archive, number)
 
@@ -92,6 +95,9 @@ def retrieve(archive: Archive, contract_no: str, doc_id: int, actor: Actor, *,
         doc = session.get(Document, doc_id)
         if doc is None or doc.contract.contract_no != contract_no:
             raise NotFound(f"合同 {contract_no} 没有编号为 {doc_id} 的文件。")
+        if doc.format == "original" and not actor.can(*EVIDENCE_READERS):
+            raise Forbidden("上传文件的原件留作存证，仅档案管理员或销售经理可以调阅；"
+                            "请下载已清理的归档件。")  # fmt: skip
         if doc.destroyed_at or doc.contract.gone:
             load(session, contract_no)  # raises Gone with the tombstone
         data = archive.storage.get(doc.sha256)
@@ -108,7 +114,7 @@ def change_status(archive: Archive, contract_no: str, status: str, actor: Actor,
     if status not in STATUSES:
         raise InvalidData({"status": [f"取值须为 {'、'.join(STATUSES[1:])} 之一。"]})
     with archive.catalogue.writing() as session:
-        contract = load(session, contract_no)
+        contract = load(session, contract_no, lock=True)
         allowed = TRANSITIONS[contract.status]
         if status not in allowed:
             raise Conflict(
@@ -124,6 +130,7 @@ def change_status(archive: Archive, contract_no: str, status: str, actor: Actor,
             )  # fmt: skip
         before = contract.status
         contract.status = status
+        touch(contract)
         if status == "effective":
             contract.approved_by, contract.approved_at = actor.name, utcnow()
         audit.record(session, actor, "contract.status", contract_no, note=note,

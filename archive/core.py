@@ -17,12 +17,13 @@ from sqlalchemy import select
 
 from archive import outbox
 from archive.catalogue import Catalogue
-from archive.index import Index
-from archive.locks import exclusive
+from archive.indexing import Indexer
 from archive.models import Document, Record
+from archive.search import get_engine
 from archive.storage import Storage
 from templates.convert import Converter
 from templates.render import Renderer
+from templates.uploads import UploadLimits
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +42,13 @@ class Archive:
         regions: list[str] | None = None,
         archival_pattern: str = "HT·{year}·{region}·{seq:04d}",
         retention_years: dict[str, int] | None = None,
+        search_engine: str = "",
+        upload_limits: UploadLimits | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         url = database_url or f"sqlite:///{self.data_dir / 'catalogue.sqlite3'}"
-        self.catalogue = Catalogue(url)
+        self.catalogue = Catalogue(url, lock_dir=self.data_dir)
         self.storage = Storage(self.data_dir / "files")
         self.renderer = renderer or Renderer()
         self.converter = converter or Converter(
@@ -56,12 +59,17 @@ class Archive:
         self.delivery_number_pattern = delivery_number_pattern
         self.major_share = Decimal(major_share)
         self.regions = list(regions or [])
-        self.lock_path = self.data_dir / "filing.lock"
         self.archival_pattern = archival_pattern
         self.retention_years = {"sales_contract": 5, **(retention_years or {})}
-        self.index = Index(self.data_dir / "index", self.catalogue, self.storage)
-        # Every committed change that queued index work is applied once it is committed.
-        self.catalogue.on_commit(outbox.TOPIC, self.index.apply_pending_quietly)
+        self.upload_limits = upload_limits or UploadLimits()
+        # The search index (derived data) and what keeps it in step with the catalogue:
+        # every committed change that queued index work reaches the indexer.
+        # Several machines share a PostgreSQL catalogue: their index lives beside it.
+        engine = search_engine or ("postgresql" if self.catalogue.dialect == "postgresql"
+                                   else "tantivy")  # fmt: skip
+        self.index = get_engine(engine, self.data_dir / "index" / engine, database_url=url)
+        self.indexer = Indexer(self.catalogue, self.storage, self.index)
+        self.catalogue.on_commit(outbox.TOPIC, self.indexer.committed)
 
     def open(self) -> Archive:
         """Migrate the catalogue, remove what an interrupted filing left, open the index."""
@@ -71,7 +79,9 @@ class Archive:
         return self
 
     def filing_lock(self) -> AbstractContextManager[None]:
-        return exclusive(self.lock_path)
+        """Held while a filing stores files and commits their rows, and while start-up looks
+        for orphan files, so that it never takes a file in flight for an orphan."""
+        return self.catalogue.lock("filing")
 
     def heal(self) -> list[str]:
         """Remove stored files that no catalogue row references (interrupted filings)."""
@@ -84,5 +94,7 @@ class Archive:
             return self.storage.collect_orphans(referenced)
 
     def close(self) -> None:
+        self.indexer.stop()
+        self.index.close()
         self.converter.close()
         self.catalogue.dispose()

@@ -10,11 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from archive import audit
 from archive.audit import Actor
-from archive.dossier import delivered, load, require_status
+from archive.dossier import delivered, fetch, load, require_status, touch, unchanged
 from archive.errors import Forbidden, InvalidData
-from archive.filing import Filing, input_digest, render
+from archive.filing import Filing, input_digest, numbered, render, retried
 from archive.models import Delivery
-from archive.numbering import next_number
 from templates import delivery_notice
 from templates.sales_contract import line_amount, quantity_text
 
@@ -29,42 +28,49 @@ def deliver(archive: Archive, contract_no: str, data: dict[str, Any], actor: Act
     """File a delivery notice for an effective contract (``data``: DeliveryNoticeSchema)."""
     if not actor.can(*SHIPPERS):
         raise Forbidden("只有销售业务员或销售经理可以开具发货通知单。")
-    with Filing(archive) as filing:
-        contract = load(filing.session, contract_no)
-        require_status(contract, ("effective",), "发货")
-        if data["delivery_date"] < contract.signed_on:
-            raise InvalidData({"delivery_date": ["发货日期不能早于合同签订日期。"]})
-        lines = _lines(contract, data["items"])
-        number = next_number(filing.session, archive.delivery_number_pattern, data["delivery_date"])
-        record = {
-            "delivery_date": data["delivery_date"].isoformat(),
-            "ship_to": data.get("ship_to") or contract.terms["buyer"]["address"],
-            "carrier": data["carrier"], "tracking_no": data["tracking_no"],
-            "prepared_by": data["prepared_by"], "lines": lines,
-        }  # fmt: skip
+    return retried(lambda: _deliver(archive, contract_no, data, actor))
+
+
+def _deliver(archive: Archive, contract_no: str, data: dict[str, Any], actor: Actor) -> Delivery:
+    seen = fetch(archive.catalogue, contract_no)
+    require_status(seen, ("effective",), "发货")
+    if data["delivery_date"] < seen.signed_on:
+        raise InvalidData({"delivery_date": ["发货日期不能早于合同签订日期。"]})
+    lines = _lines(seen, data["items"])
+    record = {
+        "delivery_date": data["delivery_date"].isoformat(),
+        "ship_to": data.get("ship_to") or seen.terms["buyer"]["address"],
+        "carrier": data["carrier"], "tracking_no": data["tracking_no"],
+        "prepared_by": data["prepared_by"], "lines": lines,
+    }  # fmt: skip
+    pattern = archive.delivery_number_pattern
+    with numbered(archive, pattern, data["delivery_date"]) as reserved:
+        number = reserved.number
         rendition = render(
-            archive, delivery_notice.TEMPLATE,
-            delivery_notice.context(number, contract, record),
-            delivery_notice.properties(number, contract),
+            archive, delivery_notice.TEMPLATE, delivery_notice.context(number, seen, record),
+            delivery_notice.properties(number, seen),
         )  # fmt: skip
-        delivery = Delivery(
-            contract_id=contract.id, number=number, delivery_date=data["delivery_date"],
-            ship_to=record["ship_to"], carrier=record["carrier"],
-            tracking_no=record["tracking_no"], prepared_by=record["prepared_by"],
-            lines=lines, created_by=actor.name,
-        )  # fmt: skip
-        filing.session.add(delivery)
-        filing.add_documents(
-            contract=contract, kind=KIND, number=number, title=delivery_notice.TITLE,
-            rendition=rendition,
-            input_sha256=input_digest({"contract_no": contract.contract_no, **record}),
-            actor=actor.name,
-        )  # fmt: skip
-        shipped = [[line["item"], line["quantity"]] for line in lines]
-        audit.record(
-            filing.session, actor, "delivery.create", contract.contract_no,
-            number=number, lines=shipped,
-        )  # fmt: skip
+        with Filing(archive) as filing:
+            contract = load(filing.session, contract_no, lock=True)
+            unchanged(contract, seen)  # what remains to ship is what was checked
+            filing.use(reserved)
+            delivery = Delivery(
+                contract_id=contract.id, number=number, delivery_date=data["delivery_date"],
+                ship_to=record["ship_to"], carrier=record["carrier"],
+                tracking_no=record["tracking_no"], prepared_by=record["prepared_by"],
+                lines=lines, created_by=actor.name,
+            )  # fmt: skip
+            filing.session.add(delivery)
+            touch(contract)
+            filing.add_documents(
+                contract=contract, kind=KIND, number=number, title=delivery_notice.TITLE,
+                rendition=rendition,
+                input_sha256=input_digest({"contract_no": contract.contract_no, **record}),
+                actor=actor.name,
+            )  # fmt: skip
+            shipped = [[line["item"], line["quantity"]] for line in lines]
+            audit.record(filing.session, actor, "delivery.create", contract.contract_no,
+                         number=number, lines=shipped)  # fmt: skip
     return delivery
 
 

@@ -15,14 +15,19 @@ from archive.models import Contract
 from schemas.labels import STATUS_NAMES as STATUS_TEXT
 
 
-def load(session: Session, contract_no: str, *, allow_destroyed: bool = False) -> Contract:
-    """The contract with its whole dossier; ``Gone`` with the tombstone once destroyed."""
-    contract = session.scalar(
+def load(session: Session, contract_no: str, *, allow_destroyed: bool = False,
+         lock: bool = False) -> Contract:  # fmt: skip
+    """The contract with its whole dossier; ``Gone`` with the tombstone once destroyed.
+
+    ``lock`` in a write transaction: the contract's row stays locked until it ends, so two
+    changes to one contract (two payments, say) take turns on PostgreSQL as on SQLite."""
+    query = (
         select(Contract)
         .where(Contract.contract_no == contract_no)
         .options(selectinload(Contract.documents), selectinload(Contract.amendments),
                  selectinload(Contract.deliveries), selectinload(Contract.payments))
     )  # fmt: skip
+    contract = session.scalar(query.with_for_update(of=Contract) if lock else query)
     if contract is None:
         raise NotFound(f"合同 {contract_no} 不存在。")
     if contract.gone and not allow_destroyed:
@@ -51,6 +56,21 @@ def tombstone(contract: Contract) -> dict[str, Any]:
         "documents": [{"kind": d.kind, "number": d.number, "format": d.format,
                        "sha256": d.sha256} for d in contract.documents],
     }  # fmt: skip
+
+
+class Changed(Conflict):
+    """The contract changed between rendering a document for it and filing that document."""
+
+
+def touch(contract: Contract) -> None:
+    """Mark a change of the dossier (see ``unchanged``)."""
+    contract.version = (contract.version or 0) + 1
+
+
+def unchanged(contract: Contract, seen: Contract) -> None:
+    """In the filing transaction: refuse to file a document rendered from an older state."""
+    if contract.version != seen.version:
+        raise Changed(f"合同 {contract.contract_no} 在生成文件期间已被修改，请重试。")
 
 
 def require_status(contract: Contract, allowed: tuple[str, ...], what: str) -> None:

@@ -1,26 +1,36 @@
 """Filing: rendered documents and their catalogue rows, all or nothing.
 
-Inside ``Filing`` the filing lock is held and one write transaction is open. Files
-are stored (durably) before the rows that name them are committed; if anything fails,
-the transaction rolls back and the files this filing added are removed again. A crash
-in between leaves only unreferenced files, which ``Archive.heal`` removes at start-up.
+A document is rendered first (``render``: docxtpl, then a LibreOffice worker, then the PDF
+finished), outside any lock or transaction, so a slow conversion holds up nobody else; the
+number it shows is reserved beforehand (``numbered``) and given back if the filing fails.
+Then ``Filing`` takes the filing lock and one short write transaction: files are stored
+(durably) before the rows that name them are committed; if anything fails, the transaction
+rolls back and the files this filing added are removed again. A crash in between leaves only
+unreferenced files, which ``Archive.heal`` removes at start-up.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from archive import numbering
 from archive.codes import document_code
+from archive.dossier import Changed
 from archive.models import Contract, Document
+from archive.numbering import Reserved
 from archive.outbox import enqueue
 from templates import pdf as pdfs
+from templates.text import docx_text
 
 if TYPE_CHECKING:
     from archive.core import Archive
@@ -44,6 +54,7 @@ class Rendition:
 
     docx: bytes
     pdf: bytes
+    text: str  # the document's words, for the search index
     template_name: str
     template_sha256: str
     renderer: str
@@ -59,16 +70,42 @@ def render(
             pdfs.require_font_installed(family)
     word = archive.renderer.render(template, context, properties=properties)
     raw = archive.converter.to_pdf(word.data)
-    pdfs.require_cjk_font(raw)
-    finished = pdfs.finish(
-        raw, title=properties["title"], subject=properties["subject"],
-        keywords=properties["keywords"],
-    )  # fmt: skip
+    pdfs.check(raw, title=properties["title"])
     return Rendition(
-        docx=word.data, pdf=finished, template_name=word.template.name,
+        docx=word.data, pdf=raw, text=docx_text(word.data),
+        template_name=word.template.name,
         template_sha256=word.template.sha256, renderer=word.renderer,
         libreoffice_version=archive.converter.libreoffice_version(),
     )  # fmt: skip
+
+
+@contextmanager
+def numbered(archive: Archive, pattern: str, day: dt.date) -> Iterator[Reserved]:
+    """A number held while its document renders; given back if anything fails before the
+    filing that uses it (``Filing.use``) commits."""
+    reserved = numbering.reserve(archive.catalogue, pattern, day)
+    try:
+        yield reserved
+    except BaseException:
+        numbering.release(archive.catalogue, reserved)
+        raise
+
+
+T = TypeVar("T")
+ATTEMPTS = 3
+
+
+def retried(attempt: Callable[[], T]) -> T:
+    """Run a render-then-file ``attempt`` again when the contract changed meanwhile (a
+    concurrent change to the same contract: rare, and settled by rendering anew)."""
+    for n in range(1, ATTEMPTS + 1):
+        try:
+            return attempt()
+        except Changed:
+            if n == ATTEMPTS:
+                raise
+            log.info("contract changed while rendering; attempt %d of %d", n + 1, ATTEMPTS)
+    raise AssertionError("unreachable")
 
 
 class Filing:
@@ -103,6 +140,10 @@ class Filing:
         finally:
             self._lock.__exit__(None, None, None)
         return False
+
+    def use(self, reserved: Reserved) -> None:
+        """Take a reserved number for good with this filing."""
+        numbering.use(self.session, reserved)
 
     def _remove_new_files(self) -> None:
         if not self._new:
@@ -147,7 +188,7 @@ class Filing:
                 template_sha256=rendition.template_sha256, input_sha256=input_sha256,
                 renderer=rendition.renderer,
                 libreoffice_version=rendition.libreoffice_version if fmt == "pdf" else None,
-                created_by=actor,
+                text=rendition.text if fmt == "docx" else None, created_by=actor,
             )  # fmt: skip
             self.session.add(doc)
             docs.append(doc)

@@ -1,6 +1,7 @@
-"""The filing lock: one filing at a time per data root, across threads and processes.
+"""File locks that hold across threads and processes of one machine (the filing lock, the
+indexer's lock).
 
-A filing writes files and then commits catalogue rows; holding this lock makes that
+A filing writes files and then commits catalogue rows; holding the filing lock makes that
 sequence exclusive, so the start-up clean-up can tell an orphan from a filing in flight.
 """
 
@@ -14,11 +15,16 @@ from pathlib import Path
 
 
 @contextmanager
-def exclusive(path: Path) -> Iterator[None]:
+def exclusive(path: Path, *, blocking: bool = True) -> Iterator[None]:
+    """Hold ``path`` locked; without ``blocking``, BlockingIOError if someone else holds it."""
     # A fresh open file description per holder: flock then excludes other threads too.
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        fcntl.flock(fd, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BaseException:
+        os.close(fd)
+        raise
+    try:
         yield
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -42,9 +44,10 @@ class UTCDateTime(TypeDecorator):
 
 
 class Money(TypeDecorator):
-    """Yuan as an integer number of fen: exact in every database, never a float."""
+    """Yuan as an integer number of fen: exact in every database, never a float. 64 bits:
+    a 32-bit column would end at 21,474,836.47 yuan."""
 
-    impl = Integer
+    impl = BigInteger
     cache_ok = True
 
     def process_bind_param(self, value: Decimal | None, dialect) -> int | None:
@@ -80,12 +83,31 @@ class User(Base):
 
 
 class Sequence(Base):
-    """Last number handed out per scope (e.g. HT-202611): numbers are never reused."""
+    """Last number handed out per scope (e.g. HT-202611)."""
 
     __tablename__ = "sequences"
 
     scope: Mapped[str] = mapped_column(String(100), primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class NumberReservation(Base):
+    """A number taken before its document is rendered (rendering happens outside the filing
+    transaction). Deleted when the document is filed; ``released`` when the filing failed, so
+    the next filing of the scope takes it again and no number is ever skipped."""
+
+    __tablename__ = "number_reservations"
+    __table_args__ = (UniqueConstraint("scope", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(100))
+    seq: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(100), unique=True)
+    state: Mapped[str] = mapped_column(String(10), index=True)  # reserved | released
+    # New with every holder: a holder whose reservation was released and taken again
+    # cannot use or release it any more.
+    token: Mapped[str] = mapped_column(String(32))
+    reserved_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class Contract(Base):
@@ -123,6 +145,9 @@ class Contract(Base):
     held_at: Mapped[dt.datetime | None]
     destroyed_at: Mapped[dt.datetime | None]
     destroyed_by: Mapped[str | None] = mapped_column(String(50))
+    # Raised by every change to the dossier; a document rendered from an older version is
+    # not filed (see archive.filing: rendering happens outside the transaction).
+    version: Mapped[int] = mapped_column(Integer, default=1)
 
     documents: Mapped[list[Document]] = relationship(
         back_populates="contract", order_by="Document.id", cascade="all, delete-orphan"
@@ -157,6 +182,9 @@ class Amendment(Base):
     total_before: Mapped[Decimal] = mapped_column(Money)
     total_after: Mapped[Decimal] = mapped_column(Money)
     major: Mapped[bool] = mapped_column(default=False)
+    # Signed by a manager: the new total is what a manager agreed to (the next amendment's
+    # "major" is judged against it).
+    manager_signed: Mapped[bool] = mapped_column(default=False)
     created_by: Mapped[str] = mapped_column(String(50))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -222,6 +250,12 @@ class Document(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # Set when the file was destroyed under retention; the row stays as the register entry.
     destroyed_at: Mapped[dt.datetime | None]
+    # The document's words, for the search index (one row per document carries them: the
+    # .docx of a rendered document, the PDF of a scan). None for rows filed before 0006.
+    text: Mapped[str | None] = mapped_column(Text)
+    # An upload's archival copy: what was taken out of it (scripts, actions, files, forms).
+    # Its original bytes are kept beside it as a row of format "original", for evidence.
+    removed: Mapped[list[str] | None] = mapped_column(JSON)
 
     contract: Mapped[Contract] = relationship(back_populates="documents")
 
@@ -279,6 +313,26 @@ class RetentionRun(Base):
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     report: Mapped[dict[str, Any]] = mapped_column(JSON)
     list_record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"))
+    # A real run decides in batches, then files its destruction lists: "sweeping" (decided
+    # up to contract id ``cursor``), "listing", "done". The next run carries on an unfinished
+    # one. ``lists``: the part size and the list parts filed so far (archive.sweep).
+    state: Mapped[str] = mapped_column(String(20), default="done", index=True)
+    cursor: Mapped[int] = mapped_column(Integer, default=0)
+    lists: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    finished_at: Mapped[dt.datetime | None]
+
+
+class RetentionRunBatch(Base):
+    """One committed batch of an unfinished run: its outcomes, and the contracts it found
+    newly destroyable (to be listed). Deleted once the run's report holds them."""
+
+    __tablename__ = "retention_run_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("retention_runs.id"), index=True)
+    upto: Mapped[int] = mapped_column(Integer)  # the last contract id of the batch
+    outcomes: Mapped[dict[str, Any]] = mapped_column(JSON)
+    listing: Mapped[list[Any]] = mapped_column(JSON)
 
 
 class Destruction(Base):
@@ -295,3 +349,6 @@ class Destruction(Base):
     # The tombstones: number, parties, dates, amounts, documents and their hashes.
     items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     certificate_record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"))
+    # A large approval's certificate is filed in parts: all their numbers (the first is
+    # ``certificate_record_id``'s).
+    certificates: Mapped[list[str] | None] = mapped_column(JSON)

@@ -61,16 +61,62 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "CONVERTER_URL",
         "",
-        "Use an already running unoserver (http://host:port); empty means start one.",
+        "Use an already running unoserver (http://host:port) instead of LibreOffice workers.",
     ),
+    Setting(
+        "CONVERTER_URLS",
+        [],
+        "Conversion hosts: unoserver URLs, used in turn; a failing one is retried later.",
+    ),
+    Setting("CONVERTER_WORKERS", 0, "LibreOffice workers started on demand; 0 means one per core."),
+    Setting("CONVERTER_RECYCLE", 200, "A worker is restarted after this many conversions."),
+    Setting(
+        "CONVERTER_QUEUE",
+        0,
+        "Callers that may wait for a free worker (more get 503); 0 means twice the workers.",
+    ),
+    Setting("CONVERTER_QUEUE_WAIT", 30, "Seconds a caller waits for a free worker before a 503."),
     Setting("CONVERTER_PYTHON", "", "Interpreter that has `uno`; empty means this one."),
     Setting("CONVERTER_TIMEOUT", 60, "Seconds before a conversion counts as hung."),
     Setting("CONVERTER_START_TIMEOUT", 90, "Seconds LibreOffice may take to start."),
+    Setting(
+        "SEARCH_ENGINE",
+        "",
+        "Search engine: tantivy (embedded), whoosh (pure Python, small archives) or postgresql "
+        "(in the catalogue's database, for several machines); empty means postgresql when the "
+        "catalogue is PostgreSQL, else tantivy.",
+    ),
+    Setting(
+        "COOKIE_SECURE",
+        False,
+        "Send the sign-in cookie over HTTPS only; turn on behind TLS (see the README).",
+    ),
     Setting("SECRET_KEY", "", "Signs session cookies; empty means a random key kept in DATA_DIR."),
     Setting("HOST", "127.0.0.1", "Address `hetong serve` listens on."),
     Setting("PORT", 8000, "Port `hetong serve` listens on."),
     Setting("THREADS", 8, "Worker threads of the WSGI server."),
     Setting("MAX_CONTENT_LENGTH", 20 * 1024 * 1024, "Largest accepted request body, bytes."),
+    Setting("UPLOAD_MAX_PAGES", 200, "Most pages an uploaded PDF may have."),
+    Setting(
+        "UPLOAD_MAX_DECOMPRESSED",
+        64 * 1024 * 1024,
+        "Most bytes an upload's streams may decompress to, in all (images aside).",
+    ),
+    Setting(
+        "UPLOAD_MAX_PAGE_CONTENT",
+        4 * 1024 * 1024,
+        "Most bytes of drawing instructions one page of an upload may hold.",
+    ),
+    Setting("UPLOAD_MAX_TEXT", 200_000, "Characters of an upload's text kept for search."),
+    Setting("UPLOAD_CPU_SECONDS", 10, "CPU seconds the worker that checks an upload may spend."),
+    Setting(
+        "UPLOAD_WALL_SECONDS", 20, "Seconds before the worker that checks an upload is killed."
+    ),
+    Setting(
+        "UPLOAD_MEMORY",
+        1024 * 1024 * 1024,
+        "Address space of the worker that checks an upload, bytes.",
+    ),
 )
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}

@@ -6,6 +6,7 @@ by importing the factory's module.
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,23 +16,37 @@ from flask import Flask, current_app
 from archive.core import Archive
 from templates.convert import Converter
 from templates.render import Renderer
+from templates.uploads import UploadLimits
 
 KEY = "hetong.archive"
 
 
 def build_archive(values: dict[str, Any]) -> Archive:
-    """An (unopened) archive from resolved settings."""
+    """An (unopened) archive from resolved settings.
+
+    What the archive holds is nobody else's business on the machine: files it creates are
+    readable by its own user (and group) only, the data root by its own user only."""
+    os.umask(0o027)
     data_dir = Path(values["DATA_DIR"])
-    if values["CONVERTER_URL"]:
-        converter = Converter(url=values["CONVERTER_URL"], timeout=values["CONVERTER_TIMEOUT"])
-    else:
-        converter = Converter(
-            profile_dir=data_dir / "run" / "libreoffice-profile",
-            log_file=data_dir / "run" / "unoserver.log",
-            python=values["CONVERTER_PYTHON"],
-            timeout=values["CONVERTER_TIMEOUT"],
-            start_timeout=values["CONVERTER_START_TIMEOUT"],
-        )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.chmod(0o700)
+    hosts = values["CONVERTER_URLS"]
+    if isinstance(hosts, str):  # a TOML file may give one string
+        hosts = hosts.split(",")
+    # Conversion hosts when any URL is given; otherwise LibreOffice workers of our own.
+    converter = Converter(
+        url=values["CONVERTER_URL"],
+        urls=hosts,
+        profile_dir=data_dir / "run" / "libreoffice-profile",
+        log_file=data_dir / "run" / "unoserver.log",
+        workers=values["CONVERTER_WORKERS"],
+        recycle=values["CONVERTER_RECYCLE"],
+        queue=values["CONVERTER_QUEUE"],
+        queue_wait=values["CONVERTER_QUEUE_WAIT"],
+        python=values["CONVERTER_PYTHON"],
+        timeout=values["CONVERTER_TIMEOUT"],
+        start_timeout=values["CONVERTER_START_TIMEOUT"],
+    )
     return Archive(
         data_dir=data_dir,
         database_url=values["DATABASE_URL"],
@@ -43,6 +58,17 @@ def build_archive(values: dict[str, Any]) -> Archive:
         regions=values["REGIONS"],
         archival_pattern=values["ARCHIVAL_CODE_PATTERN"],
         retention_years=values["RETENTION_YEARS"],
+        search_engine=values["SEARCH_ENGINE"],
+        upload_limits=UploadLimits(
+            max_bytes=values["MAX_CONTENT_LENGTH"],
+            max_pages=values["UPLOAD_MAX_PAGES"],
+            max_decompressed=values["UPLOAD_MAX_DECOMPRESSED"],
+            max_page_content=values["UPLOAD_MAX_PAGE_CONTENT"],
+            max_text=values["UPLOAD_MAX_TEXT"],
+            cpu_seconds=values["UPLOAD_CPU_SECONDS"],
+            wall_seconds=values["UPLOAD_WALL_SECONDS"],
+            memory_bytes=values["UPLOAD_MEMORY"],
+        ),
     )
 
 

@@ -1,5 +1,6 @@
 """Shared fixtures: one warm LibreOffice listener for the whole suite, and for each test a
-fresh data root with a real SQLite catalogue and file store."""
+fresh data root with a real catalogue (SQLite; or PostgreSQL for the modules that run
+against both: ``pytestmark = BOTH_DATABASES``) and file store."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from click.testing import CliRunner
 from archive import users
 from archive.core import Archive
 from templates.convert import Converter
+from templates.listener import Listener
+from tests import postgres as postgresql
 
 DATA = Path(__file__).parent / "data"
 ROLES = ("clerk", "archivist", "manager", "admin")
@@ -21,12 +24,41 @@ ROLES = ("clerk", "archivist", "manager", "admin")
 
 @pytest.fixture(scope="session")
 def converter(tmp_path_factory) -> Iterator[Converter]:
-    """The real LibreOffice, started once and shared (a cold start costs seconds)."""
+    """The real LibreOffice, started once and shared (a cold start costs seconds): a unoserver
+    host that every app reaches through ``CONVERTER_URL`` (``converter._url``)."""
     root = tmp_path_factory.mktemp("libreoffice")
-    conv = Converter(profile_dir=root / "profile", log_file=root / "unoserver.log")
-    conv.start()
+    host = Listener(profile_dir=root / "profile", log_file=root / "unoserver.log")
+    conv = Converter(url=host.start())
     yield conv
     conv.close()
+    host.close()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[postgresql.Server]:
+    """Debian's PostgreSQL, started once for the session in a temporary folder."""
+    if not postgresql.available():
+        pytest.fail("PostgreSQL is not installed (make test installs the Debian package)")
+    with postgresql.running() as server:
+        yield server
+
+
+@pytest.fixture
+def database(request) -> str:
+    """``sqlite`` unless a module asks for both (``BOTH_DATABASES``)."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def database_url(request, database) -> str:
+    """The catalogue's URL: empty (SQLite in the data root) or a fresh PostgreSQL database."""
+    if database == "postgresql":
+        return request.getfixturevalue("postgres").create()
+    return ""
+
+
+# A module that must hold on both catalogues: ``pytestmark = BOTH_DATABASES``.
+BOTH_DATABASES = pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
 
 
 @pytest.fixture
@@ -35,8 +67,11 @@ def data_dir(tmp_path) -> Path:
 
 
 @pytest.fixture
-def settings(data_dir, converter) -> dict:
-    return {"DATA_DIR": str(data_dir), "CONVERTER_URL": converter._url, "TESTING": True}
+def settings(data_dir, converter, database_url) -> dict:
+    # One shared conversion host serves tests that file in parallel on purpose: let their
+    # callers queue (the queue's bound has its own tests, with an app of their own).
+    return {"DATA_DIR": str(data_dir), "CONVERTER_URL": converter._url, "CONVERTER_QUEUE": 64,
+            "DATABASE_URL": database_url, "TESTING": True}  # fmt: skip
 
 
 @pytest.fixture
@@ -95,6 +130,7 @@ def runner(settings, monkeypatch) -> CliRunner:
     """The ``hetong`` CLI on the same data root as ``app``."""
     monkeypatch.setenv("HETONG_DATA_DIR", settings["DATA_DIR"])
     monkeypatch.setenv("HETONG_CONVERTER_URL", settings["CONVERTER_URL"])
+    monkeypatch.setenv("HETONG_DATABASE_URL", settings["DATABASE_URL"])
     return CliRunner()
 
 

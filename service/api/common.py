@@ -13,17 +13,20 @@ from typing import Any
 import flask_smorest
 from flask import request, url_for
 from flask_smorest.utils import unpack_tuple_response
-from marshmallow import EXCLUDE, Schema, post_load
-from webargs.flaskparser import FlaskParser, abort
+from marshmallow import EXCLUDE, Schema, missing, post_load
+from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.datastructures import MultiDict
 
 from archive import contracts
 from archive.models import Amendment, Contract, Delivery, Document, Payment
 from archive.receivables import payment_state
 from schemas.fields import positive_int
+from schemas.queries import WaitArgs
 from schemas.views import ApiErrorSchema, GoneSchema
+from service.ext import get_archive
 
 SECURITY = [{"bearer": []}]
+WAIT_SECONDS = 10.0
 TITLES = {"sales_contract": "销售合同", "amendment": "补充协议", "delivery_notice": "发货通知单",
           "signed_scan": "签署扫描件"}  # fmt: skip
 
@@ -39,9 +42,49 @@ class Parser(FlaskParser):
         merged.update(req.files)
         return self._makeproxy(merged, schema)
 
-    def handle_invalid_json_error(self, error, req, *args, **kwargs):
+    def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         abort(400, messages={"json": {"_schema": ["请求体不是有效的 JSON。"]}},
               message="请求体不是有效的 JSON。")  # fmt: skip
+
+    def _raw_load_json(self, req):
+        # Bounded before parsing: the size, then the nesting (json.loads recurses, and 2,000
+        # nested brackets would end in RecursionError, not in a clear answer).
+        if not is_json_request(req):
+            return missing
+        data = req.get_data(cache=True)
+        if len(data) > MAX_JSON_BYTES:
+            abort(413, message=f"JSON 请求体过大：最多 {MAX_JSON_BYTES // 1024} KB。")
+        if json_depth(data) > MAX_JSON_DEPTH:
+            abort(400, messages={"json": {"_schema": [DEEP]}}, message=DEEP)
+        return super()._raw_load_json(req)
+
+
+# A contract is a few KB of JSON at most, nested four levels; these leave room and no more.
+MAX_JSON_BYTES = 1024 * 1024
+MAX_JSON_DEPTH = 16
+DEEP = f"JSON 嵌套过深：最多 {MAX_JSON_DEPTH} 层。"
+
+
+def json_depth(data: bytes) -> int:
+    """How deeply ``[`` and ``{`` nest in JSON text, strings skipped (without parsing it)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in data:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
 
 
 @dataclass
@@ -124,6 +167,30 @@ class Blueprint(flask_smorest.Blueprint):
             "schema": {"type": "string"},
         }  # fmt: skip
 
+    def searchable(self):
+        """``?wait=true`` on a write: answer once its change can be found by search.
+
+        Without it the answer comes at once and the change is searchable moments later
+        (the indexer runs beside the service); ``X-Search-Indexed`` says which it is."""
+
+        def decorator(func):
+            @wraps(func)
+            def wrapper(*args, **kwargs):
+                *args, wanted = args
+                result, status, headers = unpack_tuple_response(func(*args, **kwargs))
+                number = kwargs.get("contract_no") or (result or {}).get("contract_no")
+                indexer = get_archive().indexer
+                if wanted["wait"] and number:
+                    done = indexer.wait_for(number, timeout=WAIT_SECONDS)
+                else:
+                    done = not number or not indexer.pending(number)
+                headers = {**dict(headers or {}), "X-Search-Indexed": "true" if done else "false"}
+                return result, status, headers
+
+            return self.arguments(WaitArgs, location="query")(wrapper)
+
+        return decorator
+
     def errors(self, *codes: int):
         """Document the error answers an operation can give, with their body."""
         texts = {400: "请求无效", 401: "未登录或令牌无效", 403: "角色无权操作",
@@ -168,6 +235,8 @@ def documents(contract: Contract, number: str | None = None) -> list[dict[str, A
         )  # fmt: skip
         entry[doc.format] = {"url": download_url(contract, doc), "sha256": doc.sha256,
                              "size": doc.size, "filename": doc.filename}  # fmt: skip
+        if doc.removed:
+            entry["removed"] = doc.removed
     return list(grouped.values())
 
 

@@ -42,6 +42,7 @@ FILE = {"description": "文件内容（PDF 或 Word）；X-Content-SHA256 为其
 @blp.arguments(ContractSchema, description="合同数据：双方、产品行、各项条款；金额为字符串")
 @blp.response(201, ContractViewSchema, description="已生成 Word 与 PDF 并归档", headers=LOCATION)
 @blp.errors(403, 409, 422, 503)
+@blp.searchable()
 def create(data: dict[str, Any]):
     """Validate, number, render (.docx + PDF) and file a draft contract."""
     contract = contracts.create(get_archive(), data, actor())
@@ -83,6 +84,7 @@ def show(args: dict[str, Any], contract_no: str):
 @blp.arguments(StatusChangeSchema)
 @blp.response(200, ContractViewSchema, description="已变更")
 @blp.errors(403, 404, 409, 410, 422)
+@blp.searchable()
 def change_status(data: dict[str, Any], contract_no: str):
     contract = contracts.change_status(get_archive(), contract_no, data["status"], actor(),
                                        note=data.get("note"))  # fmt: skip

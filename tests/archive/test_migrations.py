@@ -6,10 +6,16 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
 from alembic import command
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, inspect
 
 from archive.catalogue import MIGRATIONS, Catalogue
+from archive.models import Base
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "contract.json"
 
@@ -48,4 +54,59 @@ def test_upgrading_a_first_release_catalogue_keeps_its_contracts_and_documents(t
     assert db.execute("SELECT count(*) FROM documents").fetchone() == (1,)
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     db.close()
+    catalogue.dispose()
+
+
+def _revisions() -> list[str]:
+    script = ScriptDirectory(str(MIGRATIONS))
+    return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+
+
+def _shape(url: str) -> dict[str, set[str]]:
+    engine = create_engine(url)
+    try:
+        found = inspect(engine)
+        return {t: {c["name"] for c in found.get_columns(t)} for t in found.get_table_names()}
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("start", _revisions()[:-1])
+def test_every_earlier_revision_upgrades_to_the_same_schema_as_a_new_catalogue(tmp_path, start):
+    fresh = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    Catalogue(fresh).migrate()
+    old = Catalogue(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with old.engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, start)
+    old.migrate()
+    old.dispose()
+    assert _shape(f"sqlite:///{tmp_path / 'old.sqlite3'}") == _shape(fresh)
+
+
+def test_the_migrations_build_exactly_what_the_models_declare(tmp_path):
+    """A model change without its migration (or the reverse) shows here."""
+    catalogue = Catalogue(f"sqlite:///{tmp_path / 'catalogue.sqlite3'}")
+    catalogue.migrate()
+    with catalogue.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"render_as_batch": True})
+        differences = compare_metadata(context, Base.metadata)
+    catalogue.dispose()
+    assert differences == []
+
+
+@pytest.mark.parametrize("start", _revisions()[:-1])
+def test_a_postgresql_catalogue_upgrades_from_an_earlier_revision(postgres, start):
+    catalogue = Catalogue(postgres.create())
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with catalogue.engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, start)
+    catalogue.migrate()
+    with catalogue.engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        assert compare_metadata(context, Base.metadata) == []
     catalogue.dispose()

@@ -35,16 +35,22 @@ def call(url: str, *, token: str | None = None, body: dict | None = None, method
         return response.status, response.headers, response.read()
 
 
-def start_instance(root: Path, *, role: str = "clerk", converter_url: str = "",
-                   env: dict | None = None) -> tuple[subprocess.Popen, str, str]:  # fmt: skip
-    """Start ``hetong serve`` on a free port for data root ``root``; (process, base, token)."""
+def start_instance(
+    root: Path, *, role: str = "clerk", converter_url: str = "", env: dict | None = None,
+    token: str = "",
+) -> tuple[subprocess.Popen, str, str]:  # fmt: skip
+    """Start ``hetong serve`` on a free port for data root ``root``; (process, base, token).
+
+    Without ``token`` a user ``li`` with ``role`` is added first (a second node of the same
+    archive passes the first one's token instead)."""
     env = {**os.environ, "HETONG_DATA_DIR": str(root), **(env or {})}
     env.pop("HETONG_CONVERTER_URL", None)
     if converter_url:
         env["HETONG_CONVERTER_URL"] = converter_url
-    added = subprocess.run([*HETONG, "users", "add", "li", "--role", role], env=env,
-                           capture_output=True, text=True, check=True)  # fmt: skip
-    token = added.stdout.strip().splitlines()[-1]
+    if not token:
+        added = subprocess.run([*HETONG, "users", "add", "li", "--role", role], env=env,
+                               capture_output=True, text=True, check=True)  # fmt: skip
+        token = added.stdout.strip().splitlines()[-1]
     port = free_port()
     process = subprocess.Popen([*HETONG, "serve", "--port", str(port)], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
@@ -66,8 +72,9 @@ def served(tmp_path, converter) -> Iterator:
     """A function that starts a real service on the shared LibreOffice; stopped afterwards."""
     started: list[subprocess.Popen] = []
 
-    def _serve(name: str = "served", role: str = "admin", **env) -> tuple[str, str]:
-        process, base, token = start_instance(tmp_path / name, role=role,
+    def _serve(name: str = "served", role: str = "admin", token: str = "",
+               **env) -> tuple[str, str]:  # fmt: skip
+        process, base, token = start_instance(tmp_path / name, role=role, token=token,
                                               converter_url=converter._url, env=env)  # fmt: skip
         started.append(process)
         return base, token

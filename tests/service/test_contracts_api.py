@@ -13,7 +13,10 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from archive.models import AuditEntry, Contract, Document, Sequence
+from tests.conftest import BOTH_DATABASES
 from tests.helpers import docx_part, docx_text, pdf_fonts, pdf_text
+
+pytestmark = BOTH_DATABASES
 
 UPPER = "叁拾捌万贰仟伍佰零伍元整"
 

@@ -8,7 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from pypdf import PdfReader
 
+from tests.conftest import BOTH_DATABASES
 from tests.helpers import pdf_fonts, pdf_text
+
+pytestmark = BOTH_DATABASES
 
 PRICE_RISE = {
     "reason": "原材料价格上涨，经双方协商调整单价",

@@ -93,9 +93,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("paid", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("due_on", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("terms", sa.JSON(), nullable=True))
+    due_on = (
+        "CAST(CAST(data AS json) #>> '{payment,due_on}' AS date)"
+        if op.get_bind().dialect.name == "postgresql"
+        else "json_extract(data, '$.payment.due_on')"
+    )
     op.execute(
-        "UPDATE contracts SET original_total = total, paid = 0, terms = data,"
-        " due_on = json_extract(data, '$.payment.due_on')"
+        f"UPDATE contracts SET original_total = total, paid = 0, terms = data, due_on = {due_on}"
     )
     with op.batch_alter_table("contracts", schema=None) as batch_op:
         for name in ("original_total", "paid", "due_on", "terms"):
