@@ -2,6 +2,12 @@
 
 outstanding = total as amended − payments. A receivable past its due date is overdue
 (未收款); one month later it is to be chased (催收款).
+
+A contract that never took effect owes nothing: a draft terminated before a manager approved
+it bound nobody to pay, so it is no receivable, never overdue, and (for retention) destroyable
+like a paid one. Its payment state still reads ``unpaid`` (nothing was paid) with an
+outstanding amount of 0.00: the vocabulary of payment states is shared with search facets and
+filters, and "nothing owed" is what ``outstanding`` says.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from archive.models import Contract
 
@@ -19,21 +25,38 @@ if TYPE_CHECKING:
     from archive.core import Archive
 
 BINDING = ("effective", "completed", "terminated")  # a draft binds nobody to pay
+# Contracts that took effect, in SQL: a terminated one only if a manager had approved it.
+TOOK_EFFECT = (Contract.status.in_(BINDING),
+               or_(Contract.status != "terminated", Contract.approved_at.is_not(None)))  # fmt: skip
+
+
+def never_took_effect(contract: Any) -> bool:
+    """Terminated while still a draft: approval (draft → effective) records ``approved_at``."""
+    return contract.status == "terminated" and contract.approved_at is None
+
+
+def outstanding(contract: Any) -> Decimal:
+    """What a contract owes: total as amended − payments; nothing if it never took effect.
+
+    ``contract`` is a ``Contract`` or any row with its status, approved_at, total and paid."""
+    if never_took_effect(contract):
+        return Decimal(0)
+    return contract.total - contract.paid
 
 
 def payment_state(contract: Contract, as_of: dt.date) -> dict[str, Any]:
     """paid / outstanding / state, and whether it is overdue (未收款) or to be chased (催收款)."""
-    outstanding = contract.outstanding
-    if contract.paid == 0 and outstanding > 0:
+    owed = outstanding(contract)
+    if contract.paid == 0 and (owed > 0 or never_took_effect(contract)):
         state = "unpaid"
-    elif outstanding > 0:
+    elif owed > 0:
         state = "partially_paid"
     else:
         state = "paid"
-    overdue = outstanding > 0 and contract.status in BINDING and as_of > contract.due_on
+    overdue = owed > 0 and contract.status in BINDING and as_of > contract.due_on
     return {
         "paid": f"{contract.paid:.2f}",
-        "outstanding": f"{outstanding:.2f}",
+        "outstanding": f"{owed:.2f}",
         "payment_state": state,
         "overdue": overdue,
         "days_overdue": (as_of - contract.due_on).days if overdue else 0,
@@ -53,7 +76,7 @@ def receivables(
     """Contracts with money owed, oldest due first."""
     query = (
         select(Contract)
-        .where(Contract.status.in_(BINDING), Contract.total > Contract.paid)
+        .where(*TOOK_EFFECT, Contract.total > Contract.paid)
         .order_by(Contract.due_on, Contract.contract_no)
     )
     if region:

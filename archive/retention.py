@@ -1,39 +1,45 @@
 """Retention (001 §9-03 第15-16条): keep 5 years; then set contracts with money owed apart
 in their own volume (另册保管) and destroy paid ones once a sales manager approves.
 
-The sweep decides, for every contract that is due on a day, one outcome:
+This module holds the rules (what is due, and the outcome ``decide`` gives a due contract),
+legal holds, and destruction; the daily sweep that applies the rules to every contract is
+``archive.sweep``. The outcomes:
 
 - ``held``: under a legal hold, untouched;
 - ``in_performance``: still draft or effective, never due;
 - ``moved_to_unpaid`` / ``unpaid``: money outstanding, kept in the unpaid volume of its
   year and region (moved by this run / already there);
-- ``pending_destruction`` / ``awaiting_approval``: completed or terminated and fully
-  paid, listed for a manager (newly / already).
+- ``pending_destruction`` / ``awaiting_approval``: completed or terminated and owing nothing
+  (paid, or never took effect), listed for a manager (newly / already).
 
-It changes only ``retention_state`` and is idempotent; a dry run computes the same report.
 Destruction is journaled (``Destruction.state``): the approval, the tombstones and the
 certificate are committed first, files and index entries are removed after, and an
-interrupted destruction is finished by the next run or start.
+interrupted destruction is finished by the next run or start. The certificate is rendered
+before that transaction (its numbers reserved first), in parts of ``PART_SIZE`` rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import ExitStack
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from archive import audit
 from archive.audit import Actor
-from archive.dossier import fetch, load, tombstone
+from archive.dossier import Changed, fetch, load, tombstone
 from archive.errors import Conflict, Forbidden, InvalidData, NotFound
-from archive.filing import render
-from archive.models import Contract, Destruction, Document, Record, RetentionRun, utcnow
-from archive.numbering import next_number
+from archive.filing import Filing, Rendition, numbered, render, retried
+from archive.models import Contract, Destruction, Document, Record, utcnow
 from archive.outbox import enqueue
+from archive.receivables import outstanding
 from templates import destruction as destruction_doc
 
 if TYPE_CHECKING:
@@ -46,6 +52,15 @@ OUTCOMES = ("in_performance", "held", "moved_to_unpaid", "unpaid", "pending_dest
 IN_PERFORMANCE = ("draft", "effective")
 CLOSED = ("completed", "terminated")
 FOLLOWERS = ("amendment", "delivery_notice", "signed_scan")
+# Rows per list or certificate document: a conversion of a few hundred rows takes a second
+# or two; one of tens of thousands passed the converter's timeout.
+PART_SIZE = 200
+LIST_PATTERN = "XQ-{year:04d}-{seq:04d}"
+CERTIFICATE_PATTERN = "XH-{year:04d}-{seq:04d}"
+
+T = TypeVar("T")
+C = TypeVar("C")
+R = TypeVar("R")
 
 
 # -- rules -----------------------------------------------------------------------------------
@@ -67,108 +82,98 @@ def due_on(signed_on: dt.date, years: int) -> dt.date:
     return dt.date(signed_on.year + 1 + years, 1, 1)
 
 
-def unpaid_volume(contract: Contract) -> str:
-    return f"{contract.signed_on.year}·{contract.region}·未收款另册"
+def last_signing_day(as_of: dt.date, years: int) -> dt.date | None:
+    """The latest signing day of a contract due on ``as_of`` (None: nothing can be due)."""
+    year = as_of.year - 1 - years
+    return dt.date(year, 12, 31) if year >= dt.MINYEAR else None
 
 
-# -- the sweep -------------------------------------------------------------------------------
+def unpaid_volume(year: int, region: str) -> str:
+    return f"{year}·{region}·未收款另册"
 
 
-def decide(contract: Contract) -> str:
-    if contract.hold_reason:
+def decide(*, held: bool, status: str, owed: Decimal, state: str | None) -> str:
+    """The outcome for a due contract (``owed``: ``receivables.outstanding``)."""
+    if held:
         return "held"
-    if contract.status in IN_PERFORMANCE:
+    if status in IN_PERFORMANCE:
         return "in_performance"
-    if contract.outstanding > 0:
-        return "unpaid" if contract.retention_state == "unpaid_volume" else "moved_to_unpaid"
-    if contract.retention_state == "pending_destruction":
+    if owed > 0:
+        return "unpaid" if state == "unpaid_volume" else "moved_to_unpaid"
+    if state == "pending_destruction":
         return "awaiting_approval"
     return "pending_destruction"
 
 
-def run(archive: Archive, *, as_of: dt.date, dry_run: bool, actor: Actor) -> dict[str, Any]:
-    """Sweep every contract due on ``as_of``; return (and keep) the report."""
-    finish_pending(archive, actor)
-    years = archive.retention_years["sales_contract"]
-    last_signing_day = dt.date(as_of.year - 1 - years, 12, 31)
-    outcomes: dict[str, list[str]] = {name: [] for name in OUTCOMES}
-    newly_pending: list[Contract] = []
-    with archive.filing_lock(), archive.catalogue.writing() as session:
-        due = session.scalars(
-            select(Contract)
-            .where(Contract.signed_on <= last_signing_day,
-                   Contract.retention_state.is_(None)
-                   | Contract.retention_state.in_(("unpaid_volume", "pending_destruction")))
-            .order_by(Contract.signed_on, Contract.contract_no)
-            .options(selectinload(Contract.documents))
-        ).all()  # fmt: skip
-        for contract in due:
-            outcome = decide(contract)
-            outcomes[outcome].append(contract.contract_no)
-            if dry_run:
-                continue
-            if outcome == "moved_to_unpaid":
-                contract.retention_state = "unpaid_volume"
-                audit.record(session, actor, "retention.move_to_unpaid", contract.contract_no,
-                             volume=unpaid_volume(contract), as_of=as_of.isoformat(),
-                             outstanding=str(contract.outstanding))  # fmt: skip
-            elif outcome == "pending_destruction":
-                contract.retention_state = "pending_destruction"
-                newly_pending.append(contract)
-                audit.record(session, actor, "retention.pending_destruction",
-                             contract.contract_no, as_of=as_of.isoformat())  # fmt: skip
-            elif outcome in ("in_performance", "held") and contract.retention_state:
-                # Reopened or put on hold since an earlier run: back to plainly kept.
-                contract.retention_state = None
-        report = {
-            "as_of": as_of.isoformat(), "dry_run": dry_run,
-            "counts": {name: len(nos) for name, nos in outcomes.items()},
-            "contracts": outcomes, "destruction_list": None,
-        }  # fmt: skip
-        if newly_pending:
-            record = _file_record(archive, session, actor, "destruction_list",
-                                  destruction_doc.list_context(
-                                      [tombstone(c) for c in newly_pending], as_of))  # fmt: skip
-            report["destruction_list"] = record.number
-        else:
-            record = None
-        session.add(RetentionRun(as_of=as_of, dry_run=dry_run, actor=actor.name, report=report,
-                                 list_record_id=record.id if record else None))  # fmt: skip
-        audit.record(session, actor, "retention.run", None, as_of=as_of.isoformat(),
-                     dry_run=dry_run, counts=report["counts"])  # fmt: skip
-    return report
+# -- lists and certificates ------------------------------------------------------------------
 
 
-def runs(archive: Archive, *, limit: int = 50, offset: int = 0) -> tuple[int, list[dict]]:
-    """Kept sweep reports, newest first: how many there are, and one page of them."""
-    with archive.catalogue.reading() as session:
-        total = session.scalar(select(func.count(RetentionRun.id)))
-        rows = session.scalars(select(RetentionRun).order_by(RetentionRun.id.desc())
-                               .limit(limit).offset(offset)).all()  # fmt: skip
-        return total, [
-            {"id": r.id, "as_of": r.as_of.isoformat(), "dry_run": r.dry_run, "actor": r.actor,
-             "started_at": r.started_at.isoformat(timespec="seconds"),
-             **{k: v for k, v in r.report.items() if k not in ("as_of", "dry_run")}}
-            for r in rows
-        ]  # fmt: skip
+def parts(items: Sequence[T], size: int = 0) -> list[Sequence[T]]:
+    """``items`` in parts of at most ``size`` (``PART_SIZE``)."""
+    size = size or PART_SIZE
+    return [items[i : i + size] for i in range(0, len(items), size)] or [items]
 
 
-def _file_record(archive: Archive, session: Session, actor: Actor, kind: str,
-                 context: dict[str, Any]) -> Record:  # fmt: skip
-    """Render and store a list or certificate, kept permanently (its hashes are referenced)."""
-    prefix = {"destruction_list": "XQ", "destruction_certificate": "XH"}[kind]
-    today = dt.date.today()
-    number = next_number(session, prefix + "-{year:04d}-{seq:04d}", today)
+def render_record(archive: Archive, number: str, context: dict[str, Any]) -> Rendition:
+    """Render one list or certificate part, outside any transaction."""
     context = {**context, "number": number}
-    rendition = render(archive, destruction_doc.TEMPLATE, context,
-                       destruction_doc.properties(number, context["title"]))  # fmt: skip
-    record = Record(
-        kind=kind, number=number, pdf_sha256=archive.storage.put(rendition.pdf),
-        docx_sha256=archive.storage.put(rendition.docx), created_by=actor.name,
-    )  # fmt: skip
-    session.add(record)
-    session.flush()
+    return render(archive, destruction_doc.TEMPLATE, context,
+                  destruction_doc.properties(number, context["title"]))  # fmt: skip
+
+
+def add_record(filing: Filing, kind: str, number: str, rendition: Rendition,
+               actor: Actor) -> Record:  # fmt: skip
+    """Store a rendered list or certificate with its filing; kept permanently."""
+    record = Record(kind=kind, number=number, pdf_sha256=filing.store(rendition.pdf),
+                    docx_sha256=filing.store(rendition.docx), created_by=actor.name)  # fmt: skip
+    filing.session.add(record)
+    filing.session.flush()
     return record
+
+
+def in_turn(archive: Archive, items: Sequence[T], work: Callable[[T, C | None], R],
+            claim: Callable[[T], C] | None = None) -> list[R]:  # fmt: skip
+    """``work(item, claim(item))`` for every item, on as many threads as the converter has
+    workers (rendering is what takes the time; the conversions run in parallel). Items are
+    claimed one at a time in order, so what ``claim`` hands out (numbers) follows the order
+    of the items. Stops at the first failure and raises it."""
+    claim = claim or (lambda item: None)
+    threads = min(len(items), max(1, len(archive.converter.workers)))
+    if threads <= 1:
+        return [work(item, claim(item)) for item in items]
+    todo = deque(enumerate(items))
+    results: list[Any] = [None] * len(items)
+    failures: list[BaseException] = []
+    turn = threading.Lock()
+
+    def worker() -> None:
+        while True:
+            with turn:
+                if failures or not todo:
+                    return
+                n, item = todo.popleft()
+                try:
+                    claimed = claim(item)
+                except BaseException as exc:
+                    failures.append(exc)
+                    return
+            try:
+                results[n] = work(item, claimed)
+            except BaseException as exc:
+                with turn:
+                    failures.append(exc)
+                return
+
+    # Daemons: an interrupted command does not wait for renderings nobody will file.
+    pool = [threading.Thread(target=worker, name=f"retention-{n}", daemon=True)
+            for n in range(threads)]  # fmt: skip
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    if failures:
+        raise failures[0]
+    return results
 
 
 # -- holds -----------------------------------------------------------------------------------
@@ -183,7 +188,7 @@ def hold(archive: Archive, contract_no: str, reason: str | None, actor: Actor, *
     if not release and not (reason or "").strip():
         raise InvalidData({"reason": ["必须说明保全原因。"]})
     with archive.catalogue.writing() as session:
-        contract = load(session, contract_no, allow_destroyed=True)
+        contract = load(session, contract_no, allow_destroyed=True, lock=True)
         if contract.gone:
             raise Conflict(f"合同 {contract_no} 已销毁。")
         if release:
@@ -209,8 +214,8 @@ def _refusal(contract: Contract, as_of: dt.date, years: int) -> str | None:
         return "处于保全状态"
     if contract.status not in CLOSED:
         return "尚在履行（未履行完毕或解除）"
-    if contract.outstanding > 0:
-        return f"尚有欠款 {contract.outstanding:.2f} 元"
+    if (owed := outstanding(contract)) > 0:
+        return f"尚有欠款 {owed:.2f} 元"
     if due_on(contract.signed_on, years) > as_of:
         return "未满保存期限"
     if contract.retention_state != "pending_destruction":
@@ -218,44 +223,93 @@ def _refusal(contract: Contract, as_of: dt.date, years: int) -> str | None:
     return None
 
 
+def _contracts(session: Session, numbers: list[str], *, lock: bool = False) -> list[Contract]:
+    """The contracts named, destroyed ones too, with their documents (what a tombstone and a
+    refusal need), in one query however many there are; ``lock``: their rows, for the
+    transaction."""
+    query = (select(Contract).where(Contract.contract_no.in_(numbers))
+             .options(selectinload(Contract.documents)))  # fmt: skip
+    found = {c.contract_no: c for c in session.scalars(
+        query.with_for_update(of=Contract) if lock else query)}  # fmt: skip
+    if missing := [no for no in numbers if no not in found]:
+        raise NotFound(f"合同 {missing[0]} 不存在。")
+    return [found[no] for no in numbers]
+
+
+def _refuse(contracts: Iterable[Contract], years: int) -> None:
+    refused = {c.contract_no: why for c in contracts
+               if (why := _refusal(c, dt.date.today(), years))}  # fmt: skip
+    if refused:
+        detail = "；".join(f"{no}：{why}" for no, why in refused.items())
+        raise Conflict(f"以下合同不能销毁：{detail}。", refused=refused)
+
+
 def destroy(archive: Archive, contract_nos: Iterable[str], note: str | None,
             actor: Actor) -> dict[str, Any]:  # fmt: skip
-    """A manager approves the destruction of contracts pending it; returns the certificate."""
+    """A manager approves the destruction of contracts pending it; returns the certificate
+    (``certificate``: its first part; ``certificates``: every part)."""
     if not actor.can("manager"):
         raise Forbidden("销毁须经销售经理批准。")
     numbers = list(dict.fromkeys(contract_nos))
     if not numbers:
         raise InvalidData({"contract_nos": ["至少列出一份合同。"]})
-    years = archive.retention_years["sales_contract"]
-    with archive.filing_lock(), archive.catalogue.writing() as session:
-        contracts = [load(session, no, allow_destroyed=True) for no in numbers]
-        refused = {c.contract_no: why for c in contracts
-                   if (why := _refusal(c, dt.date.today(), years))}  # fmt: skip
-        if refused:
-            detail = "；".join(f"{no}：{why}" for no, why in refused.items())
-            raise Conflict(f"以下合同不能销毁：{detail}。", refused=refused)
-        items = [tombstone(c) for c in contracts]
-        now = utcnow()
-        certificate = _file_record(
-            archive, session, actor, "destruction_certificate",
-            destruction_doc.certificate_context(items, actor.name, now, note),
-        )  # fmt: skip
-        journal = Destruction(
-            state="approved", approved_by=actor.name, approved_at=now, note=note,
-            items=items, certificate_record_id=certificate.id,
-        )  # fmt: skip
-        session.add(journal)
-        for contract in contracts:
-            contract.retention_state = "destroying"
-            contract.destroyed_by, contract.destroyed_at = actor.name, now
-            enqueue(session, contract.contract_no)  # its index entries go
-            audit.record(session, actor, "retention.destroy_approved", contract.contract_no,
-                         note=note, certificate=certificate.number)  # fmt: skip
-        session.flush()
-        journal_id = journal.id
+    journal_id, certificates = retried(lambda: _approve(archive, numbers, note, actor))
     _carry_out(archive, journal_id, actor)
-    return {"certificate": certificate.number, "contracts": numbers,
-            "certificate_pdf_sha256": certificate.pdf_sha256}  # fmt: skip
+    return {"certificate": certificates[0].number, "contracts": numbers,
+            "certificate_pdf_sha256": certificates[0].pdf_sha256,
+            "certificates": [c.number for c in certificates]}  # fmt: skip
+
+
+def _approve(archive: Archive, numbers: list[str], note: str | None,
+             actor: Actor) -> tuple[int, list[Record]]:  # fmt: skip
+    """Render the certificate from the contracts as they are, then commit the approval, the
+    certificate and the journal in one short transaction — unless a contract changed in
+    between (``Changed``: rendered anew)."""
+    years = archive.retention_years["sales_contract"]
+    with archive.catalogue.reading() as session:
+        contracts = _contracts(session, numbers)
+        _refuse(contracts, years)
+        items = [tombstone(c) for c in contracts]
+    now = utcnow()
+    pieces = parts(items)
+    with ExitStack() as held:
+        reserved = [held.enter_context(numbered(archive, CERTIFICATE_PATTERN, dt.date.today()))
+                    for _ in pieces]  # fmt: skip
+
+        def draw(n: int, _: None) -> Rendition:
+            context = destruction_doc.certificate_context(
+                pieces[n], actor.name, now, note, part=n + 1, parts=len(pieces),
+                start=n * PART_SIZE + 1,
+            )  # fmt: skip
+            return render_record(archive, reserved[n].number, context)
+
+        renditions = in_turn(archive, range(len(pieces)), draw)
+        with Filing(archive) as filing:
+            session = filing.session
+            contracts = _contracts(session, numbers, lock=True)
+            _refuse(contracts, years)
+            if [tombstone(c) for c in contracts] != items:
+                raise Changed("待销毁的合同在生成销毁记录期间已被修改，请重试。")
+            records = []
+            for held_number, rendition in zip(reserved, renditions, strict=True):
+                filing.use(held_number)
+                records.append(add_record(filing, "destruction_certificate", held_number.number,
+                                          rendition, actor))  # fmt: skip
+            journal = Destruction(
+                state="approved", approved_by=actor.name, approved_at=now, note=note,
+                items=items, certificate_record_id=records[0].id,
+                certificates=[r.number for r in records],
+            )  # fmt: skip
+            session.add(journal)
+            for n, contract in enumerate(contracts):
+                contract.retention_state = "destroying"
+                contract.destroyed_by, contract.destroyed_at = actor.name, now
+                enqueue(session, contract.contract_no)  # its index entries go
+                audit.record(session, actor, "retention.destroy_approved", contract.contract_no,
+                             note=note, certificate=records[n // PART_SIZE].number)  # fmt: skip
+            session.flush()
+            approved = journal.id, records
+    return approved
 
 
 def _carry_out(archive: Archive, journal_id: int, actor: Actor) -> None:
@@ -272,12 +326,12 @@ def _carry_out(archive: Archive, journal_id: int, actor: Actor) -> None:
         ))  # fmt: skip
     for digest in hashes - kept:  # a file another live dossier shares is kept
         archive.storage.delete(digest)
-    archive.index.apply_pending()  # destroyed contracts yield no entries
+    archive.indexer.apply_pending()  # destroyed contracts yield no entries
     with archive.catalogue.writing() as session:
         journal = session.get(Destruction, journal_id)
         now = utcnow()
         for number in numbers:
-            contract = load(session, number, allow_destroyed=True)
+            contract = load(session, number, allow_destroyed=True, lock=True)
             contract.retention_state = "destroyed"
             # The register entry keeps only what the tombstone names.
             minimal = {k: contract.terms[k] for k in ("region", "signed_on")}
@@ -286,6 +340,7 @@ def _carry_out(archive: Archive, journal_id: int, actor: Actor) -> None:
             contract.data = contract.terms = {**minimal, "items": [], "payment": {}}
             for doc in contract.documents:
                 doc.destroyed_at = doc.destroyed_at or now
+                doc.text = None  # the words go with the file
             audit.record(session, actor, "retention.destroyed", number,
                          destruction=journal_id)  # fmt: skip
         journal.state = "done"

@@ -1,5 +1,12 @@
 """The destruction list (销毁清单) of a retention run and the destruction certificate
-(销毁记录) of a manager's approval: one template, two titles."""
+(销毁记录) of a manager's approval: one template, two titles.
+
+A run files one list per volume (signing year × region) and a large approval one certificate,
+each split into parts of a few hundred rows (a table of thousands of rows is more than one
+conversion should take on). A part says which part of how many it is, and its rows go on
+numbering where the previous part stopped. Files are named by a short prefix of their SHA-256
+(the full hashes are kept in the tombstones), so the column never fills with wrapped hex.
+"""
 
 from __future__ import annotations
 
@@ -15,16 +22,17 @@ from templates.sales_contract import chinese_date
 TEMPLATE = "destruction"
 KINDS = {"sales_contract": "合同", "amendment": "补充协议", "delivery_notice": "发货通知单",
          "signed_scan": "扫描件"}  # fmt: skip
+HASH_PREFIX = 16  # hex digits of a file's SHA-256 shown in a row
 
 
-def _rows(items: list[dict[str, Any]]) -> list[dict[str, str]]:
+def _rows(items: list[dict[str, Any]], start: int = 1) -> list[dict[str, str]]:
     rows = []
-    for n, item in enumerate(items, start=1):
+    for n, item in enumerate(items, start=start):
         docs = {}
         for d in item["documents"]:
             if d["format"] == "pdf":
                 docs[d["number"]] = f"{KINDS.get(d['kind'], d['kind'])} {d['number']} " \
-                                    f"SHA-256 {d['sha256']}"  # fmt: skip
+                                    f"{d['sha256'][:HASH_PREFIX]}…"  # fmt: skip
         rows.append({
             "no": str(n), "contract_no": item["contract_no"],
             "code": item.get("archival_code") or "",
@@ -35,25 +43,38 @@ def _rows(items: list[dict[str, Any]]) -> list[dict[str, str]]:
     return rows
 
 
-def list_context(items: list[dict[str, Any]], as_of: dt.date) -> dict[str, Any]:
-    """The list a retention run files: ``items`` are the tombstones of the contracts."""
+def _part_of(part: int, parts: int) -> str:
+    return f"本件共 {parts} 部分，此为第 {part} 部分。" if parts > 1 else ""
+
+
+def list_context(items: list[dict[str, Any]], as_of: dt.date, *, volume: str | None = None,
+                 part: int = 1, parts: int = 1, start: int = 1) -> dict[str, Any]:  # fmt: skip
+    """The list a retention run files: ``items`` are the tombstones of the contracts of one
+    ``volume`` (e.g. "2020 年度·华东"), or of one part of it."""
+    which = f"{volume}卷中的" if volume else ""
     return {
         "title": "销售合同销毁清单",
-        "intro": f"以下合同已满保存期限（截至{chinese_date(as_of)}），已履行完毕且款项结清，"
-                 "拟报销售经理批准后销毁。",
-        "rows": _rows(items),
+        "intro": f"以下{which}合同已满保存期限（截至{chinese_date(as_of)}），已履行完毕或已解除"
+                 f"且无欠款，拟报销售经理批准后销毁。{_part_of(part, parts)}",
+        "rows": _rows(items, start),
         "approval": "销售经理审批：　　　　　　　　　日期：",
     }  # fmt: skip
 
 
-def certificate_context(items, approver: str, at: dt.datetime, note: str | None) -> dict:
+def certificate_context(items, approver: str, at: dt.datetime, note: str | None, *,
+                        part: int = 1, parts: int = 1, start: int = 1) -> dict:  # fmt: skip
     return {
         "title": "销售合同销毁记录",
         "intro": f"经销售经理 {approver} 于{chinese_date(at.date())}批准，下列合同及其全部文件"
-                 f"已销毁，检索条目已删除，登记信息保留备查。{('备注：' + note) if note else ''}",
-        "rows": _rows(items),
+                 f"已销毁，检索条目已删除，登记信息保留备查。{_part_of(part, parts)}"
+                 f"{('备注：' + note) if note else ''}",
+        "rows": _rows(items, start),
         "approval": f"批准人：{approver}　　批准时间：{at:%Y-%m-%d %H:%M} UTC",
     }  # fmt: skip
+
+
+def volume_name(year: int, region: str) -> str:
+    return f"{year} 年度·{region}"
 
 
 def properties(number: str, title: str) -> dict[str, str]:

@@ -4,11 +4,36 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 
 import click
 
-from archive import retention
+from archive import retention, sweep
 from service.cli.base import Context, domain_errors, pass_ctx
+
+# Progress lines once a run has taken this long, then at most this often (seconds): a
+# short run prints none, a long one a line every few seconds (a cron log stays short).
+PROGRESS_EVERY = 5.0
+SHOWN = 20  # contract numbers printed per outcome; the JSON report has them all
+STAGES = {"contracts": "清理：{done}/{total} 份合同", "lists": "销毁清单：{done}/{total} 份"}
+
+
+class Progress:
+    """Progress of a long run on stderr (stdout stays the report alone)."""
+
+    def __init__(self, every: float | None = None) -> None:
+        self.every = PROGRESS_EVERY if every is None else every
+        self.last = time.monotonic()  # the start counts as a line: the first comes later
+        self.shown: set[str] = set()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        final = done >= total and stage in self.shown  # close a stage that was shown
+        if not final and now - self.last < self.every:
+            return
+        self.last = now
+        self.shown.add(stage)
+        click.echo(STAGES[stage].format(done=done, total=total), err=True)
 
 
 @click.group("retention")
@@ -36,9 +61,12 @@ def rules(obj: Context) -> None:
 @pass_ctx
 @domain_errors
 def run(obj: Context, as_of, dry_run: bool, as_json: bool) -> None:
-    """执行清理（每天由 cron 运行）：到期合同移入欠款另册或列入待销毁。"""
+    """执行清理（每天由 cron 运行）：到期合同移入欠款另册或列入待销毁。
+
+    实际清理的基准日不能晚于今天（演练可以）。中断的清理由下一次清理接着完成。"""
     day = as_of.date() if as_of else dt.date.today()
-    report = retention.run(obj.archive, as_of=day, dry_run=dry_run, actor=obj.actor())
+    report = sweep.run(obj.archive, as_of=day, dry_run=dry_run, actor=obj.actor(),
+                       progress=Progress())  # fmt: skip
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
@@ -48,9 +76,13 @@ def run(obj: Context, as_of, dry_run: bool, as_json: bool) -> None:
     click.echo(f"清理 {report['as_of']}" + ("（演练，未做更改）" if dry_run else ""))
     for key, label in names.items():
         numbers = report["contracts"][key]
-        click.echo(f"  {label}：{len(numbers)}" + (f"  {' '.join(numbers)}" if numbers else ""))
-    if report["destruction_list"]:
-        click.echo(f"  销毁清单：{report['destruction_list']}")
+        shown = " ".join(numbers[:SHOWN]) + (
+            f" 等 {len(numbers)} 份" if len(numbers) > SHOWN else ""
+        )
+        click.echo(f"  {label}：{len(numbers)}" + (f"  {shown}" if numbers else ""))
+    lists = report["destruction_lists"]
+    if lists:
+        click.echo(f"  销毁清单（{len(lists)} 份）：{' '.join(lists)}")
 
 
 @group.command("destroy")
@@ -61,4 +93,6 @@ def run(obj: Context, as_of, dry_run: bool, as_json: bool) -> None:
 def destroy(obj: Context, contract_nos: tuple[str, ...], note: str | None) -> None:
     """批准销毁待销毁的合同（须以销售经理身份：--as 经理用户名）。"""
     result = retention.destroy(obj.archive, contract_nos, note, obj.actor())
-    click.echo(f"已销毁 {len(result['contracts'])} 份合同；销毁记录 {result['certificate']}")
+    click.echo(
+        f"已销毁 {len(result['contracts'])} 份合同；销毁记录 {' '.join(result['certificates'])}"
+    )

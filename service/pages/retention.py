@@ -8,7 +8,7 @@ import io
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
 
-from archive import retention
+from archive import retention, sweep
 from archive.errors import ArchiveError
 from archive.models import Contract, Destruction, Record
 from service.ext import get_archive
@@ -35,7 +35,8 @@ def index():
         ).all()
         done = session.scalars(select(Destruction).order_by(Destruction.id.desc()).limit(20)).all()
         records = {r.id: r.number for r in session.scalars(select(Record))}
-    return render_template("retention.html", runs=retention.runs(get_archive(), limit=10),
+    _, recent = sweep.runs(get_archive(), limit=10)
+    return render_template("retention.html", runs=recent,
                            pending=pending, unpaid=unpaid, done=done, records=records,
                            rules=retention.rules(get_archive().retention_years))  # fmt: skip
 
@@ -46,7 +47,7 @@ def run():
     try:
         as_of = dt.date.fromisoformat(request.form.get("as_of") or dt.date.today().isoformat())
         dry_run = request.form.get("dry_run") == "1"
-        report = retention.run(get_archive(), as_of=as_of, dry_run=dry_run, actor=current_actor())
+        report = sweep.run(get_archive(), as_of=as_of, dry_run=dry_run, actor=current_actor())
         flash(f"清理完成：{report['counts']}", "ok")
     except (ValueError, ArchiveError, RenderError) as exc:
         flash(f"清理失败：{exc}", "error")

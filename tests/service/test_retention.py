@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from archive import retention
+from archive import sweep as sweeping
 from archive.audit import Actor
 from archive.models import AuditEntry
 from service.cli import main
@@ -92,6 +93,45 @@ def test_each_contract_gets_exactly_its_outcome(client, auth, spread):
     assert {name: outcome_of(report, no) for name, no in spread.items()} == expected
     assert report["counts"]["pending_destruction"] == 2
     assert report["destruction_list"].startswith("XQ-")
+
+
+def test_a_sweep_in_batches_smaller_than_the_archive_gives_the_same_outcomes(
+    client, auth, spread, monkeypatch
+):
+    whole = sweep(client, auth, "2026-01-01", dry_run=True)
+    monkeypatch.setattr(sweeping, "BATCH", 2)  # nine contracts due: five batches
+    batched = sweep(client, auth, "2026-01-01")
+    assert batched["contracts"] == whole["contracts"]
+    assert outcome_of(batched, spread["amended"]) == "moved_to_unpaid"
+    assert outcome_of(batched, spread["young_paid"]) == "not_due"
+    # Newly destroyable in two volumes (2019·华南 and 2020·华东): a list for each, in that order.
+    assert batched["destruction_lists"] == ["XQ-2026-0001", "XQ-2026-0002"]
+    assert batched["destruction_list"] == "XQ-2026-0001"
+    second = sweep(client, auth, "2026-01-01")
+    assert second["counts"]["unpaid"] == 3 and second["counts"]["awaiting_approval"] == 2
+
+
+def test_a_draft_terminated_before_approval_owes_nothing_and_is_destroyable(client, auth, payload):
+    """A clerk drafts a contract in 2020 and withdraws it before the manager approves it."""
+    payload["signed_on"] = "2020-03-15"
+    payload["delivery"]["deadline"] = payload["payment"]["due_on"] = "2020-12-31"
+    created = client.post("/api/v1/contracts", json=payload, headers=auth()).get_json()
+    number = created["contract_no"]
+    ended = client.post(f"/api/v1/contracts/{number}/status", json={"status": "terminated"},
+                        headers=auth())  # fmt: skip
+    assert ended.status_code == 200, ended.get_json()
+    body = client.get(f"/api/v1/contracts/{number}", headers=auth()).get_json()
+    assert (body["outstanding"], body["payment_state"]) == ("0.00", "unpaid")
+    assert body["overdue"] is False and body["days_overdue"] == 0
+    owed = client.get("/api/v1/receivables?as_of=2026-01-01", headers=auth()).get_json()
+    assert number not in [r["contract_no"] for r in owed["items"]]
+
+    report = sweep(client, auth, "2026-01-01")
+    assert outcome_of(report, number) == "pending_destruction"
+    done = client.post("/api/v1/retention/destructions", headers=auth("manager"),
+                       json={"contract_nos": [number], "note": "从未生效"})  # fmt: skip
+    assert done.status_code == 201, done.get_json()
+    assert client.get(f"/api/v1/contracts/{number}", headers=auth()).status_code == 410
 
 
 def test_the_unpaid_volume_holds_exactly_the_contracts_with_money_owed(client, auth, spread):
