@@ -86,6 +86,7 @@ from archive.search.query import (
     Not,
     Or,
     Prefix,
+    QueryTooLarge,
     Slot,
     plan,
 )
@@ -109,6 +110,9 @@ RANK_WEIGHT = 2.0  # whole jieba words in names, against the match itself (cf. R
 # one-bigint locks), this class, then 0 for creating tables or a contract's hash.
 LOCK_CLASS = 0x48545331  # "HTS1"
 RETRIES = 5
+# A search never holds a connection (and a web worker) longer than this: the query limits
+# keep every search far below it, and this is what stops the one they did not foresee.
+DEADLINE_MS = 5_000
 # Ranking reads each hit's tsvector (5–10 µs a hit): past this many hits, only about the
 # newest this many are ranked (older ones follow by date). None ranks all of them.
 RANK_LIMIT = 5_000
@@ -719,8 +723,14 @@ class PostgresEngine(Engine):
             try:
                 with self._connection() as conn, conn.transaction(), conn.cursor() as cur:
                     cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    cur.execute(f"SET LOCAL statement_timeout = {int(DEADLINE_MS)}")
                     generation = self._current(cur)
                     return empty if generation is None else work(cur, generation)
+            except pg_errors.QueryCanceled:
+                log.warning("a search passed its deadline of %d ms", DEADLINE_MS)
+                raise QueryTooLarge(
+                    f"检索超过 {DEADLINE_MS / 1000:g} 秒仍未完成：请用更具体的词或加上筛选条件。"
+                ) from None
             except pg_errors.UndefinedTable:
                 if attempt == RETRIES:
                     raise

@@ -16,7 +16,7 @@ from dataclasses import replace
 import psycopg
 import pytest
 
-from archive.search import Engine, Entry, Filters, QueryError, get_engine
+from archive.search import Engine, Entry, Filters, QueryError, get_engine, postgres_engine
 from archive.search.postgres_engine import (
     PostgresEngine,
     StaleIndexError,
@@ -24,7 +24,7 @@ from archive.search.postgres_engine import (
     compile_query,
     quote,
 )
-from archive.search.query import parse
+from archive.search.query import QueryTooLarge, parse
 from bench.search import corpus
 from tests.archive.search.contracts import (
     FIRST,
@@ -444,6 +444,18 @@ def test_past_the_rank_limit_about_the_newest_are_ranked_and_the_rest_follow(
         assert paged == [h["number"] for h in found.hits]
     finally:
         limited.close()
+
+
+def test_a_search_past_its_deadline_is_refused_in_chinese(engine, monkeypatch):
+    fill(engine, [entry(text="数控车床 CK6150", products="数控车床")])
+    monkeypatch.setattr(postgres_engine, "DEADLINE_MS", 300)
+    table = f"{engine.schema}.entries_g{engine.current_generation()}"
+    # An operator's long transaction holds the table: the search waits, and not for ever.
+    with psycopg.connect(engine.url.replace("+psycopg", "")) as operator:
+        operator.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        with pytest.raises(QueryTooLarge, match=r"检索超过 0\.3 秒仍未完成"):
+            engine.search("车床")
+    assert engine.search("车床").total  # and it answers again once the table is free
 
 
 def test_the_analysis_version_is_the_same_in_every_process():
