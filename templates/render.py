@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from docxtpl import DocxTemplate
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from templates import BUNDLED
@@ -34,10 +34,38 @@ _RUN_FONTS = re.compile(r"<w:rFonts\b([^>]*)>")
 _FONT_ATTR = re.compile(r'\bw:(ascii|hAnsi|eastAsia|cs)="([^"]+)"')
 
 
+class Environment(SandboxedEnvironment):
+    """The sandbox, compiling each template part once.
+
+    docxtpl hands ``from_string`` the template's own XML (tags mended, never the data), the
+    same text at every rendering of a template; compiling it was half of a rendering. The
+    compiled template is kept by its source, so a changed template compiles anew.
+    """
+
+    KEEP = 64  # template parts (a template has a few: body, headers, footers)
+
+    def __init__(self) -> None:
+        # StrictUndefined: a variable the template names but the context lacks is an
+        # error, never a silently blank clause in a contract.
+        super().__init__(autoescape=True, undefined=StrictUndefined)
+        self._compiled: dict[str, Template] = {}
+        self._compiling = threading.Lock()
+
+    def from_string(self, source, globals=None, template_class=None):
+        if globals or template_class or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        compiled = self._compiled.get(source)
+        if compiled is None:
+            compiled = super().from_string(source)
+            with self._compiling:
+                if len(self._compiled) >= self.KEEP:
+                    self._compiled.clear()
+                self._compiled[source] = compiled
+        return compiled
+
+
 def jinja_environment() -> SandboxedEnvironment:
-    # StrictUndefined: a variable the template names but the context lacks is an
-    # error, never a silently blank clause in a contract.
-    return SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+    return Environment()
 
 
 @dataclass(frozen=True)
@@ -62,6 +90,7 @@ class Renderer:
         self._cache: dict[str, tuple[float, TemplateFile]] = {}
         self._fonts: dict[str, dict[str, set[str]]] = {}  # by template sha256
         self._lock = threading.Lock()
+        self._jinja = Environment()
 
     def path(self, name: str) -> Path:
         return self.template_dir / f"{name}.docx"
@@ -88,7 +117,7 @@ class Renderer:
         template = self.template(name)
         doc = DocxTemplate(io.BytesIO(template.data))
         try:
-            doc.render(context, jinja_env=jinja_environment(), autoescape=True)
+            doc.render(context, jinja_env=self._jinja, autoescape=True)
         except TemplateError as exc:
             raise TemplateProblem(f"template {name!r}: {exc}") from exc
         core = doc.docx.core_properties

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from templates import BUNDLED
+from schemas import ContractSchema
+from templates import BUNDLED, sales_contract
 from templates.check import check
 from templates.errors import TemplateProblem
 from templates.render import Renderer
+from templates.text import docx_text
 
 
 def template_with(tmp_path: Path, replace: dict[str, str]) -> Path:
@@ -44,6 +47,24 @@ def test_a_template_cannot_reach_python_internals(tmp_path):
     folder = template_with(tmp_path, {"{{ quality_standard }}": "{{ ''.__class__.__mro__ }}"})
     with pytest.raises(TemplateProblem):
         Renderer(folder).render("sales_contract", {"quality_standard": "x"}, properties={})
+
+
+def test_a_template_changed_on_disk_is_used_at_the_next_rendering(tmp_path, payload):
+    """Compiled template parts are kept between renderings; a new template replaces them."""
+    data = ContractSchema().load(payload)
+    context = sales_contract.context("HT-202611-0001", data)
+    renderer = Renderer(template_with(tmp_path, {"质量标准": "质量要求"}))
+    first = docx_text(renderer.render("sales_contract", context, properties={}).data)
+    assert "质量要求" in first
+    template_with(tmp_path, {"质量标准": "品质标准"})
+    os.utime(renderer.path("sales_contract"), (1, 1))  # a new mtime, as a new upload has
+    second = docx_text(renderer.render("sales_contract", context, properties={}).data)
+    assert "品质标准" in second and "质量要求" not in second
+    # The same template with other data: the kept compilation renders the new data.
+    other = ContractSchema().load({**payload, "quality_standard": "按国家标准 GB/T 9061"})
+    third = sales_contract.context("HT-202611-0002", other)
+    rendered = docx_text(renderer.render("sales_contract", third, properties={}).data)
+    assert "GB/T 9061" in rendered and "HT-202611-0002" in rendered
 
 
 def test_the_check_reports_variables_the_context_does_not_provide(tmp_path):
