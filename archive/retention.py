@@ -133,12 +133,13 @@ def add_record(filing: Filing, kind: str, number: str, rendition: Rendition,
 
 def in_turn(archive: Archive, items: Sequence[T], work: Callable[[T, C | None], R],
             claim: Callable[[T], C] | None = None) -> list[R]:  # fmt: skip
-    """``work(item, claim(item))`` for every item, on as many threads as the converter has
-    workers (rendering is what takes the time; the conversions run in parallel). Items are
+    """``work(item, claim(item))`` for every item, on one thread more than the converter has
+    workers (the conversions run in parallel; the extra thread renders or files while they
+    convert, so no worker waits for Python). Items are
     claimed one at a time in order, so what ``claim`` hands out (numbers) follows the order
     of the items. Stops at the first failure and raises it."""
     claim = claim or (lambda item: None)
-    threads = min(len(items), max(1, len(archive.converter.workers)))
+    threads = min(len(items), len(archive.converter.workers) + 1)
     if threads <= 1:
         return [work(item, claim(item)) for item in items]
     todo = deque(enumerate(items))
