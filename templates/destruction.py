@@ -22,7 +22,7 @@ from templates.sales_contract import chinese_date
 TEMPLATE = "destruction"
 KINDS = {"sales_contract": "合同", "amendment": "补充协议", "delivery_notice": "发货通知单",
          "signed_scan": "扫描件"}  # fmt: skip
-HASH_PREFIX = 16  # hex digits of a file's SHA-256 shown in a row
+HASH_PREFIX = 12  # hex digits of a file's SHA-256 shown in a row (the tombstone keeps all)
 
 
 def _rows(items: list[dict[str, Any]], start: int = 1) -> list[dict[str, str]]:
@@ -32,13 +32,13 @@ def _rows(items: list[dict[str, Any]], start: int = 1) -> list[dict[str, str]]:
         for d in item["documents"]:
             if d["format"] == "pdf":
                 docs[d["number"]] = f"{KINDS.get(d['kind'], d['kind'])} {d['number']} " \
-                                    f"{d['sha256'][:HASH_PREFIX]}…"  # fmt: skip
+                                    f"{d['sha256'][:HASH_PREFIX]}"  # fmt: skip
         rows.append({
             "no": str(n), "contract_no": item["contract_no"],
             "code": item.get("archival_code") or "",
-            "parties": f"{item['seller']} / {item['buyer']}",
-            "signed_on": chinese_date(item["signed_on"]), "total": figures(Decimal(item["total"])),
-            "documents": "；".join(docs.values()),
+            "parties": f"{item['seller']}\n{item['buyer']}",  # a line each
+            "signed_on": item["signed_on"], "total": figures(Decimal(item["total"])),
+            "documents": "\n".join(docs.values()),  # a line each
         })  # fmt: skip
     return rows
 

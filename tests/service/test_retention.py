@@ -16,6 +16,7 @@ from archive import sweep as sweeping
 from archive.audit import Actor
 from archive.models import AuditEntry
 from service.cli import main
+from templates.destruction import HASH_PREFIX
 from tests.helpers import pdf_text
 
 SIGNED = {"2019": "2019-05-10", "2020": "2020-03-15", "2021": "2021-08-01"}
@@ -224,7 +225,7 @@ def test_after_destruction_the_contract_is_gone_but_registered(client, auth, spr
     cert = client.get(f"/api/v1/retention/records/{certificate}/pdf", headers=auth("manager"))
     text = pdf_text(cert.data)
     for expected in ("销售合同销毁记录", number, "杭州临平精工机械有限公司", "382,505.00",
-                     digests[0][:16], "manager-user", "到期销毁"):  # fmt: skip
+                     digests[0][:HASH_PREFIX], "manager-user", "到期销毁"):  # fmt: skip
         assert expected in text.replace("\n", ""), expected
     assert PdfReader(io.BytesIO(cert.data)).xmp_metadata.pdfaid_part == "2"
     # the certificate survives the start-up clean-up: it is kept permanently

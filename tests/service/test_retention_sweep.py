@@ -20,6 +20,7 @@ from archive import retention, sweep
 from archive.audit import Actor
 from archive.models import AuditEntry, Contract, Document, Record, RetentionRun
 from service.cli import main
+from templates.destruction import HASH_PREFIX
 from tests.helpers import pdf_text
 
 ARCHIVIST = Actor("archivist-user", "archivist", "test")
@@ -234,7 +235,7 @@ def test_one_list_per_volume_split_into_parts(archive, monkeypatch):
     with archive.catalogue.reading() as session:
         digest = session.scalar(select(Document.sha256).where(
             Document.number == east[0], Document.format == "pdf"))  # fmt: skip
-    assert digest[:16] in texts[east_parts[0]]
+    assert digest[:HASH_PREFIX] in texts[east_parts[0]]
     assert not re.search(r"[0-9a-f]{40}", "".join(texts.values()))
 
 
