@@ -14,12 +14,14 @@ log = logging.getLogger(__name__)
 _OLD_INDEX = ("*.toc", "*.seg", "MAIN_WRITELOCK")
 
 
-def start(archive: Archive) -> Archive:
-    """Migrate, heal, give back numbers that crashed filings held, make sure the index exists,
-    apply index changes still queued, finish interrupted destructions."""
+def start(archive: Archive, *, fill_index: bool = True) -> Archive:
+    """Migrate, heal, give back numbers that crashed filings held, make sure the index exists
+    (unless the caller rebuilds it anyway), apply index changes still queued, finish
+    interrupted destructions."""
     archive.open()
     numbering.release_stale(archive.catalogue)  # numbers held by filings a crash cut short
-    _fill_index(archive)
+    if fill_index:
+        _fill_index(archive)
     archive.indexer.apply_pending()
     retention.finish_pending(archive)
     return archive

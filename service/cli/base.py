@@ -1,8 +1,10 @@
 """What every command shares: the archive of the data root, who acts, and how domain errors
 become a message on stderr and a distinct exit code.
 
-Exit codes: 0 ok, 1 unexpected failure, 2 invalid input, 3 not found,
-4 refused (state or role), 5 rendering unavailable (LibreOffice / fonts).
+Exit codes: 0 ok, 1 unexpected failure, 2 invalid input, 3 not found (the contract, the user —
+or the archive: a data root without a catalogue, see ``Context.archive``),
+4 refused (state or role), 5 rendering unavailable (LibreOffice / fonts), 6 gone (the
+contract was destroyed: its register entry is printed as JSON on stdout).
 """
 
 from __future__ import annotations
@@ -11,19 +13,21 @@ import getpass
 import json
 import sys
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
 import click
 
 from archive import startup, users
 from archive.audit import Actor
-from archive.core import Archive
-from archive.errors import Conflict, Forbidden, InvalidData, NotFound
+from archive.core import CATALOGUE_FILE, Archive, holds_archive
+from archive.errors import Conflict, FileMissing, Forbidden, Gone, InvalidData, NotFound
+from schemas.labels import field_label
 from service import config as settings
 from service.ext import build_archive
 from templates.errors import ConverterUnavailable, FontMissing, RenderError
 
-EXIT_INVALID, EXIT_NOT_FOUND, EXIT_REFUSED, EXIT_UNAVAILABLE = 2, 3, 4, 5
+EXIT_INVALID, EXIT_NOT_FOUND, EXIT_REFUSED, EXIT_UNAVAILABLE, EXIT_GONE = 2, 3, 4, 5, 6
 
 
 class Context:
@@ -33,6 +37,9 @@ class Context:
     def __init__(self, data_dir: str | None, acting_as: str | None) -> None:
         self.overrides = {"DATA_DIR": data_dir} if data_dir else {}
         self.acting_as = acting_as
+        # False for ``hetong reindex``: building an empty index at start would only be done
+        # again by the command.
+        self.fill_index = True
         self._archive: Archive | None = None
 
     @property
@@ -41,6 +48,19 @@ class Context:
 
     @property
     def archive(self) -> Archive:
+        """The archive of an existing data root. Where there is none (run from another folder,
+        a mistyped ``--data-dir``) the command stops with exit 3 and a hint, and creates
+        nothing: an empty ``./var`` beside the real archive would only hide the mistake."""
+        if self._archive is None:
+            values = self.settings
+            if not holds_archive(Path(values["DATA_DIR"]), values["DATABASE_URL"]):
+                fail(_no_archive(values), EXIT_NOT_FOUND)
+            self._archive = startup.start(build_archive(values), fill_index=self.fill_index)
+        return self._archive
+
+    def new_or_existing_archive(self) -> Archive:
+        """The archive of the data root, which is created if it holds none yet (for
+        ``hetong users add``, the first command of a new archive)."""
         if self._archive is None:
             self._archive = startup.start(build_archive(self.settings))
         return self._archive
@@ -51,7 +71,7 @@ class Context:
             user = users.by_name(self.archive.catalogue, self.acting_as)
             if user is None:
                 fail(f"用户 {self.acting_as} 不存在（先运行 hetong users add）。", EXIT_NOT_FOUND)
-            return Actor(user.name, user.role, client="cli")
+            return Actor(user.name, user.role, client="cli", display_name=user.display_name)
         return Actor(f"cli:{getpass.getuser()}", "admin", client="cli")
 
     def close(self) -> None:
@@ -60,6 +80,15 @@ class Context:
 
 
 pass_ctx = click.make_pass_decorator(Context)
+
+
+def _no_archive(values: dict[str, Any]) -> str:
+    root = values["DATA_DIR"]
+    where = (f"数据目录 {root} 不存在" if values["DATABASE_URL"]
+             else f"数据目录 {root} 中没有目录库（{CATALOGUE_FILE}）")  # fmt: skip
+    return (f"{where}，这里不是 hetong 的档案。请用 --data-dir 或 HETONG_DATA_DIR 指向"
+            "已有的数据目录（默认是当前目录下的 ./var）；"
+            "要新建档案，先运行 hetong users add。")  # fmt: skip
 
 
 def fail(message: str, code: int) -> None:
@@ -76,17 +105,24 @@ def domain_errors(func):
             return func(*args, **kwargs)
         except InvalidData as exc:
             click.echo(f"错误：{exc.message}", err=True)
-            for path, messages in exc.errors.items():
-                click.echo(f"  {path}: {' '.join(messages)}", err=True)
+            for path, messages in exc.errors.items():  # the path in the file, and its label
+                label = field_label(path)
+                named_path = f"{path}（{label}）" if label and label != path else path
+                click.echo(f"  {named_path}：{' '.join(messages)}", err=True)
             sys.exit(EXIT_INVALID)
         except NotFound as exc:
             fail(exc.message, EXIT_NOT_FOUND)
+        except Gone as exc:
+            click.echo(json.dumps(exc.details.get("tombstone"), ensure_ascii=False, indent=2))
+            fail(exc.message, EXIT_GONE)
         except (Conflict, Forbidden) as exc:
             fail(exc.message, EXIT_REFUSED)
         except (ConverterUnavailable, FontMissing) as exc:
             fail(f"文档生成暂不可用：{exc}", EXIT_UNAVAILABLE)
         except RenderError as exc:
             fail(f"文档生成失败：{exc}", 1)
+        except FileMissing as exc:  # the store lost a file: restore it from the backup
+            fail(exc.message, 1)
 
     return wrapper
 

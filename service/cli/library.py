@@ -3,6 +3,7 @@ shell commands."""
 
 from __future__ import annotations
 
+import html
 import sys
 from pathlib import Path
 
@@ -29,7 +30,9 @@ def search(obj: Context, query: str, region, year, status, kind, per_page: int) 
     except QueryError as exc:
         fail(exc.message, EXIT_INVALID)
     for hit in result.hits:
-        snippet = (hit["highlights"] or [""])[0].replace("<mark>", "【").replace("</mark>", "】")
+        # Highlights are HTML (escaped text, <mark> around matches): a terminal shows text.
+        marked = (hit["highlights"] or [""])[0].replace("<mark>", "【").replace("</mark>", "】")
+        snippet = html.unescape(marked)
         click.echo(f"{hit['number']}\t{hit['title']}\t{hit['region']}\t{snippet}")
     click.echo(f"共 {result.total} 条")
 
@@ -42,6 +45,7 @@ def reindex(obj: Context) -> None:
     def progress(done: int, total: int) -> None:
         click.echo(f"\r重建索引：{done}/{total} 份合同", err=True, nl=done >= total)
 
+    obj.fill_index = False
     count = obj.archive.indexer.rebuild(progress=progress)
     click.echo(f"已重建索引：{count} 个文件。")
 
@@ -81,9 +85,10 @@ def volumes_group() -> None:
 @volumes_group.command("list")
 @pass_ctx
 def volumes_list(obj: Context) -> None:
-    """列出案卷及其合同数、文件数。"""
+    """列出案卷及其现存的合同数、文件数，与已销毁的合同数。"""
     for v in volumes.list_volumes(obj.archive):
-        click.echo(f"{v['year']}\t{v['region']}\t合同 {v['contracts']}\t文件 {v['documents']}")
+        click.echo(f"{v['year']}\t{v['region']}\t合同 {v['contracts']}\t文件 {v['documents']}"
+                   f"\t已销毁 {v['destroyed']}")  # fmt: skip
 
 
 @volumes_group.command("export")

@@ -123,9 +123,9 @@ def test_every_document_of_the_dossier_is_found_with_its_contract(client, auth, 
     number = effective()
     client.post(f"/api/v1/contracts/{number}/amendments", headers=auth(), json={
         "reason": "更换型号", "effective_on": "2026-12-01",
-        "changes": [{"field": "spec", "item": 0, "after": "CK6180"}]})  # fmt: skip
+        "changes": [{"field": "spec", "line": 1, "after": "CK6180"}]})  # fmt: skip
     client.post(f"/api/v1/contracts/{number}/deliveries", headers=auth(), json={
-        "delivery_date": "2026-12-10", "items": [{"item": 1, "quantity": "2"}],
+        "delivery_date": "2026-12-10", "items": [{"line": 2, "quantity": "2"}],
         "carrier": "中通快运", "tracking_no": "ZT998877", "prepared_by": "张敏"})  # fmt: skip
     assert set(numbers(search("临平"))) == {number, f"{number}-BC01", "FH-202612-0001"}
     assert numbers(search("ZT998877")) == ["FH-202612-0001"]
@@ -148,6 +148,26 @@ def test_reindex_gives_the_same_results_as_incremental_indexing(
     assert "2 个文件" in result.output
     assert [(numbers(search(q)), search(q)["facets"]) for q in queries] == before
     assert runner.invoke(main, ["index", "check"]).exit_code == 0
+
+
+def test_reindex_of_an_empty_index_builds_it_once(archive, runner, search, create, monkeypatch):
+    """After switching engines the index is empty: `hetong reindex` builds it, and the start
+    of the command does not build it first as every other command would."""
+    from archive.indexing import Indexer
+    from service.cli import main
+
+    number = create()["contract_no"]
+    archive.index.rebuild([])  # as a newly chosen engine starts
+    assert search("临平")["total"] == 0
+    builds = []
+    rebuild = Indexer.rebuild
+    monkeypatch.setattr(
+        Indexer, "rebuild", lambda self, **kw: builds.append(1) or rebuild(self, **kw)
+    )
+    result = runner.invoke(main, ["reindex"])
+    assert result.exit_code == 0, result.output
+    assert len(builds) == 1
+    assert numbers(search("临平")) == [number]
 
 
 def test_a_crash_between_commit_and_indexing_is_healed_at_start(
