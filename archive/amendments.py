@@ -83,10 +83,12 @@ def _apply(contract: Contract, data: dict[str, Any]) -> tuple[dict[str, Any], li
     recorded: list[dict[str, Any]] = []
     seen: set[tuple[str, int | None]] = set()
     for n, change in enumerate(data["changes"]):
-        field, item = change["field"], change.get("item")
+        # A line is named by its number, from 1 (第1项); kept by its index, from 0.
+        field, line = change["field"], change.get("line")
+        item = None if line is None else line - 1
         here = f"changes.{n}"
         if item is not None and item >= len(items):
-            errors[f"{here}.item"] = [f"合同只有 {len(items)} 个产品行（0–{len(items) - 1}）。"]
+            errors[f"{here}.line"] = [f"合同只有 {len(items)} 个产品行（1–{len(items)}）。"]
             continue
         if field != "clause" and (field, item) in seen:
             errors[f"{here}.field"] = ["同一项目在一份补充协议中只能变更一次。"]

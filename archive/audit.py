@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from archive.catalogue import Catalogue
-from archive.models import AuditEntry
+from archive.models import AuditEntry, Document
+from schemas.labels import local_day_bounds
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class Actor:
     name: str
     role: str
     client: str | None = None  # e.g. the remote address, or "cli"
+    display_name: str | None = None  # what people read (王经理); records keep ``name``
 
     def can(self, *roles: str) -> bool:
         return self.role == "admin" or self.role in roles
@@ -44,7 +46,9 @@ def record(
     )  # fmt: skip
 
 
-RETRIEVALS = ("document.download", "volume.export")
+# Every retrieval is registered (查阅登记): a file, a bound volume, and a list taken away as a
+# file (archive.exports).
+RETRIEVALS = ("document.download", "volume.export", "search.export", "access_log.export")
 
 
 def retrievals(
@@ -57,20 +61,36 @@ def retrievals(
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[int, list[AuditEntry]]:
-    """The retrieval register (查阅登记), newest first: how many match, and one page."""
+    """The retrieval register (查阅登记), newest first: how many match, and one page.
+    ``since`` and ``until`` are days of the catalogue's local time zone."""
     query = select(AuditEntry).where(AuditEntry.action.in_(RETRIEVALS))
+    start, end = local_day_bounds(since, until, catalogue.zone)
     if user:
         query = query.where(AuditEntry.actor == user)
     if contract_no:
         query = query.where(AuditEntry.target == contract_no)
-    if since:
-        query = query.where(AuditEntry.at >= dt.datetime.combine(since, dt.time.min, dt.UTC))
-    if until:
-        query = query.where(AuditEntry.at <= dt.datetime.combine(until, dt.time.max, dt.UTC))
+    if start:
+        query = query.where(AuditEntry.at >= start)
+    if end:
+        query = query.where(AuditEntry.at <= end)
     with catalogue.reading() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery()))
         rows = session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset))
         return total, list(rows)
+
+
+def documents_of(catalogue: Catalogue, entries: list[AuditEntry]) -> dict[int, dict[str, str]]:
+    """The documents that retrievals name (``document_id``): id → kind, number, format,
+    filename. A destroyed document keeps its row, so it is named too."""
+    ids = sorted({e.detail["document_id"] for e in entries if (e.detail or {}).get("document_id")})
+    found: dict[int, dict[str, str]] = {}
+    with catalogue.reading() as session:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for doc in session.scalars(select(Document).where(Document.id.in_(chunk))):
+                found[doc.id] = {"kind": doc.kind, "number": doc.number, "format": doc.format,
+                                 "filename": doc.filename}  # fmt: skip
+    return found
 
 
 def entries(catalogue: Catalogue, *, target: str | None = None, limit: int = 200):

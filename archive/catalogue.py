@@ -11,6 +11,9 @@ it with ``on_commit`` run once the commit has succeeded (never after a rollback)
 ``lock(name)`` excludes every other holder of ``name`` wherever it runs: a file lock next to
 an SQLite catalogue (one machine), a PostgreSQL advisory lock otherwise (every machine that
 shares the catalogue).
+
+Times are stored in UTC; ``zone`` is the local time zone people read them in (their days, in
+the retrieval register's filters, are local days). A session carries it in ``info["zone"]``.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.locks import exclusive
+from schemas.labels import DEFAULT_ZONE
+from schemas.labels import zone as zone_of
 
 log = logging.getLogger(__name__)
 
@@ -73,14 +78,16 @@ def make_engine(url: str) -> Engine:
 class Catalogue:
     """Sessions on the catalogue; ``writing()`` for anything that changes it."""
 
-    def __init__(self, url: str, *, lock_dir: Path | None = None) -> None:
+    def __init__(self, url: str, *, lock_dir: Path | None = None, zone: str = DEFAULT_ZONE) -> None:
         self.url = url
         self._sqlite = url.startswith("sqlite")
         self.lock_dir = Path(lock_dir) if lock_dir else None
+        self.zone = zone_of(zone)
         self.engine = make_engine(url)
-        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        info = {"zone": self.zone}
+        self._read = sessionmaker(self.engine, expire_on_commit=False, info=info)
         self._write = sessionmaker(
-            self.engine.execution_options(immediate=True), expire_on_commit=False
+            self.engine.execution_options(immediate=True), expire_on_commit=False, info=info
         )
         self._callbacks: dict[str, list[Callable[[], None]]] = {}
         event.listen(self._write, "after_commit", self._committed)

@@ -7,18 +7,20 @@ import logging
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import func, or_, select
+
 from archive import audit
 from archive.audit import Actor
 from archive.codes import assign_code
 from archive.dossier import delivered, fetch, load, touch
 from archive.errors import Conflict, Forbidden, InvalidData, NotFound, validated
 from archive.filing import Filing, input_digest, numbered, render
-from archive.models import Amendment, Contract, Delivery, Document, Payment, utcnow
+from archive.models import GONE, Amendment, Contract, Delivery, Document, Payment, utcnow
 from archive.outbox import enqueue
-from archive.receivables import payment_state
+from archive.receivables import payment_state, payment_state_is
 from schemas import ContractSchema
-from schemas.labels import ROLE_NAMES, STATUS_NAMES
-from schemas.money import upper
+from schemas.labels import ROLE_NAMES, STATUS_NAMES, named
+from schemas.money import figures, upper
 from templates import sales_contract
 
 if TYPE_CHECKING:
@@ -32,7 +34,8 @@ STATUSES = ("draft", "effective", "completed", "terminated")
 TRANSITIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "draft": {"effective": ("manager",), "terminated": ("clerk", "manager")},
     "effective": {"completed": ("clerk", "manager"), "terminated": ("clerk", "manager")},
-    "completed": {},
+    # A contract marked completed by mistake: a manager reopens it, saying why.
+    "completed": {"effective": ("manager",)},
     "terminated": {},
 }
 CREATORS = ("clerk", "manager")
@@ -88,6 +91,48 @@ def get(archive: Archive, contract_no: str) -> Contract:
     return fetch(archive.catalogue, contract_no)
 
 
+SORTS = {"signed_on": Contract.signed_on, "contract_no": Contract.contract_no,
+         "total": Contract.total}  # fmt: skip
+
+
+def listing(archive: Archive, *, page: int = 1, per_page: int = 50, sort: str | None = None,
+            order: str = "desc", include_gone: bool = True,
+            **filters: Any) -> tuple[int, list[Contract]]:  # fmt: skip
+    """One page of contracts and how many match. ``filters``: status, region, created_by
+    (exact), buyer (a fragment of the name), year (of signing), payment_state. ``sort``: a key
+    of ``SORTS`` (else the order of filing: the newest first), ``order``: asc or desc."""
+    query = select(Contract)
+    for name in ("status", "region", "created_by"):
+        if filters.get(name):
+            query = query.where(getattr(Contract, name) == filters[name])
+    if filters.get("buyer"):
+        query = query.where(Contract.buyer_name.icontains(filters["buyer"], autoescape=True))
+    if filters.get("year"):
+        year = int(filters["year"])
+        query = query.where(Contract.signed_on.between(dt.date(year, 1, 1), dt.date(year, 12, 31)))
+    if filters.get("payment_state"):
+        query = query.where(payment_state_is(filters["payment_state"]))
+    if not include_gone:
+        query = query.where(or_(Contract.retention_state.is_(None),
+                                Contract.retention_state.notin_(GONE)))  # fmt: skip
+    column = SORTS[sort] if sort else Contract.id
+    direction = (lambda c: c.asc()) if order == "asc" else (lambda c: c.desc())
+    with archive.catalogue.reading() as session:
+        total = session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = session.scalars(
+            query.order_by(direction(column), direction(Contract.id))
+            .limit(per_page).offset((page - 1) * per_page)
+        ).all()  # fmt: skip
+    return total, list(rows)
+
+
+def clerks(archive: Archive) -> list[str]:
+    """Everyone who has filed a contract (the list's filter by clerk)."""
+    with archive.catalogue.reading() as session:
+        return list(session.scalars(select(Contract.created_by).distinct()
+                                    .order_by(Contract.created_by)))  # fmt: skip
+
+
 def retrieve(archive: Archive, contract_no: str, doc_id: int, actor: Actor, *,
              purpose: str | None = None) -> tuple[Document, bytes]:  # fmt: skip
     """A stored file of the dossier, its retrieval recorded (查阅登记): who, what, why."""
@@ -100,7 +145,7 @@ def retrieve(archive: Archive, contract_no: str, doc_id: int, actor: Actor, *,
                             "请下载已清理的归档件。")  # fmt: skip
         if doc.destroyed_at or doc.contract.gone:
             load(session, contract_no)  # raises Gone with the tombstone
-        data = archive.storage.get(doc.sha256)
+        data = archive.storage.read(doc.sha256, f"合同 {contract_no} 的文件 {doc.filename}")
     with archive.catalogue.writing() as session:
         audit.record(session, actor, "document.download", contract_no, note=purpose,
                      document_id=doc.id, kind=doc.kind, format=doc.format,
@@ -108,33 +153,81 @@ def retrieve(archive: Archive, contract_no: str, doc_id: int, actor: Actor, *,
     return doc, data
 
 
-def change_status(archive: Archive, contract_no: str, status: str, actor: Actor,
-                  *, note: str | None = None) -> Contract:  # fmt: skip
-    """Move a contract along its lifecycle: draft → effective → completed | terminated."""
+class Unconfirmed(Conflict):
+    """Completing a contract with goods undelivered or money owed needs a confirmation
+    (``force``) and a reason (``note``); the details say what is still open."""
+
+
+def unfinished(contract: Contract) -> dict[str, Any]:
+    """What completing the contract would leave open: ``undelivered`` lines (counted from 1)
+    and money ``outstanding``; empty when nothing is."""
+    shipped = delivered(contract)
+    lines = []
+    for n, item in enumerate(contract.terms["items"]):
+        remaining = Decimal(item["quantity"]) - shipped[n]
+        if remaining > 0:
+            lines.append({"line": n + 1, "name": item["name"], "unit": item["unit"],
+                          "remaining": sales_contract.quantity_text(remaining)})  # fmt: skip
+    found: dict[str, Any] = {"undelivered": lines} if lines else {}
+    if contract.outstanding > 0:
+        found["outstanding"] = f"{contract.outstanding:.2f}"
+    return found
+
+
+def _open_text(found: dict[str, Any]) -> str:
+    parts = [f"第{line['line']}项 {line['name']} 未发货 {line['remaining']} {line['unit']}"
+             for line in found.get("undelivered", [])]  # fmt: skip
+    if "outstanding" in found:
+        parts.append(f"尚欠货款 {figures(Decimal(found['outstanding']))} 元")
+    return "；".join(parts)
+
+
+def change_status(archive: Archive, contract_no: str, status: str, actor: Actor, *,
+                  note: str | None = None, force: bool = False) -> Contract:  # fmt: skip
+    """Move a contract along its lifecycle: draft → effective → completed | terminated.
+
+    Completing one with goods undelivered or money owed raises ``Unconfirmed`` unless
+    ``force`` with a ``note`` (recorded in the audit log); a manager may reopen a completed
+    one (back to effective) with a ``note``, until the retention sweep has taken it up."""
     if status not in STATUSES:
-        raise InvalidData({"status": [f"取值须为 {'、'.join(STATUSES[1:])} 之一。"]})
+        raise InvalidData({"status": [f"取值须为 {named(STATUSES[1:])} 之一。"]})
     with archive.catalogue.writing() as session:
         contract = load(session, contract_no, lock=True)
         allowed = TRANSITIONS[contract.status]
         if status not in allowed:
             raise Conflict(
-                f"合同 {contract_no} 当前{STATUS_NAMES[contract.status]}，"
+                f"合同 {contract_no} 当前状态为“{STATUS_NAMES[contract.status]}”，"
                 f"不能变更为“{STATUS_NAMES[status]}”。",
                 field="status", current=contract.status,
             )  # fmt: skip
+        before = contract.status
         if not actor.can(*allowed[status]):
             raise Forbidden(
-                "合同生效须经销售经理审批。" if status == "effective"
+                "只有销售经理可以重新打开已履行完毕的合同。" if before == "completed"
+                else "合同生效须经销售经理审批。" if status == "effective"
                 else f"{ROLE_NAMES.get(actor.role, actor.role)}不能把合同变更为"
                 f"“{STATUS_NAMES[status]}”。"
             )  # fmt: skip
-        before = contract.status
+        opened = unfinished(contract) if status == "completed" else {}
+        if opened and not force:
+            raise Unconfirmed(
+                f"合同 {contract_no} 尚未履行完毕：{_open_text(opened)}。"
+                "如确已履行完毕，请确认（force）并在备注（note）中说明原因。",
+                field="force", **opened,
+            )  # fmt: skip
+        if (opened or before == "completed") and not (note or "").strip():
+            raise InvalidData({"note": [
+                "尚有未发货或未收款时确认履行完毕，必须说明原因。" if opened
+                else "重新打开已履行完毕的合同，必须说明原因。"]})  # fmt: skip
+        if before == "completed" and contract.retention_state:
+            raise Conflict(f"合同 {contract_no} 已进入保存期限处理，不能重新打开。")
         contract.status = status
         touch(contract)
-        if status == "effective":
+        if before == "draft" and status == "effective":
             contract.approved_by, contract.approved_at = actor.name, utcnow()
         audit.record(session, actor, "contract.status", contract_no, note=note,
-                     before=before, after=status)  # fmt: skip
+                     before=before, after=status,
+                     **({"forced": True, **opened} if opened else {}))  # fmt: skip
         enqueue(session, contract_no)
     return get(archive, contract_no)
 
@@ -197,7 +290,8 @@ def dossier(contract: Contract, *, as_of: dt.date | None = None) -> dict[str, An
 
 def amendment_record(a: Amendment) -> dict[str, Any]:
     return {"number": a.number, "reason": a.reason, "effective_on": a.effective_on.isoformat(),
-            "changes": a.changes, "total_before": f"{a.total_before:.2f}",
+            "changes": [_numbered(c) for c in a.changes],
+            "total_before": f"{a.total_before:.2f}",
             "total_after": f"{a.total_after:.2f}", "major": a.major,
             "created_by": a.created_by, "created_at": _iso(a.created_at)}  # fmt: skip
 
@@ -205,8 +299,17 @@ def amendment_record(a: Amendment) -> dict[str, Any]:
 def delivery_record(d: Delivery) -> dict[str, Any]:
     return {"number": d.number, "delivery_date": d.delivery_date.isoformat(),
             "ship_to": d.ship_to, "carrier": d.carrier, "tracking_no": d.tracking_no,
-            "prepared_by": d.prepared_by, "lines": d.lines, "created_by": d.created_by,
-            "created_at": _iso(d.created_at)}  # fmt: skip
+            "prepared_by": d.prepared_by, "lines": [_numbered(line) for line in d.lines],
+            "created_by": d.created_by, "created_at": _iso(d.created_at)}  # fmt: skip
+
+
+def _numbered(entry: dict[str, Any]) -> dict[str, Any]:
+    """A stored change or shipped line (its product line kept as ``item``, an index from 0)
+    as people and clients name it: ``line``, from 1, as the documents print 第1项."""
+    shown = {key: value for key, value in entry.items() if key != "item"}
+    if "item" in entry:
+        shown["line"] = None if entry["item"] is None else entry["item"] + 1
+    return shown
 
 
 def payment_record(p: Payment) -> dict[str, Any]:

@@ -21,11 +21,22 @@ from archive.indexing import Indexer
 from archive.models import Document, Record
 from archive.search import get_engine
 from archive.storage import Storage
+from schemas.labels import DEFAULT_ZONE
 from templates.convert import Converter
 from templates.render import Renderer
 from templates.uploads import UploadLimits
 
 log = logging.getLogger(__name__)
+
+# The SQLite catalogue in the data root (when no other database is named).
+CATALOGUE_FILE = "catalogue.sqlite3"
+
+
+def holds_archive(data_dir: Path, database_url: str = "") -> bool:
+    """Whether ``data_dir`` is already an archive's data root: its SQLite catalogue is there
+    (or, with the catalogue in a database server, the folder exists). Creates nothing."""
+    data_dir = Path(data_dir)
+    return data_dir.is_dir() if database_url else (data_dir / CATALOGUE_FILE).is_file()
 
 
 class Archive:
@@ -44,11 +55,14 @@ class Archive:
         retention_years: dict[str, int] | None = None,
         search_engine: str = "",
         upload_limits: UploadLimits | None = None,
+        zone: str = DEFAULT_ZONE,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        url = database_url or f"sqlite:///{self.data_dir / 'catalogue.sqlite3'}"
-        self.catalogue = Catalogue(url, lock_dir=self.data_dir)
+        url = database_url or f"sqlite:///{self.data_dir / CATALOGUE_FILE}"
+        # Times are stored in UTC and shown to people in ``zone`` (its local time).
+        self.catalogue = Catalogue(url, lock_dir=self.data_dir, zone=zone)
+        self.zone = self.catalogue.zone
         self.storage = Storage(self.data_dir / "files")
         self.renderer = renderer or Renderer()
         self.converter = converter or Converter(

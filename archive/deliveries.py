@@ -80,9 +80,10 @@ def _lines(contract, requested: list[dict[str, Any]]) -> list[dict[str, Any]]:
     errors: dict[str, list[str]] = {}
     lines = []
     for n, line in enumerate(requested):
-        index, quantity = line["item"], line["quantity"]
+        # A line is named by its number, from 1 (第1项); kept by its index, from 0.
+        index, quantity = line["line"] - 1, line["quantity"]
         if index >= len(items):
-            errors[f"items.{n}.item"] = [f"合同只有 {len(items)} 个产品行（0–{len(items) - 1}）。"]
+            errors[f"items.{n}.line"] = [f"合同只有 {len(items)} 个产品行（1–{len(items)}）。"]
             continue
         item = items[index]
         remaining = Decimal(item["quantity"]) - shipped[index]

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from archive.catalogue import Catalogue
 from archive.errors import Conflict, Gone, NotFound
-from archive.models import Contract
+from archive.models import AuditEntry, Contract, User
 from schemas.labels import STATUS_NAMES as STATUS_TEXT
+from schemas.labels import local_date, person
 
 
 def load(session: Session, contract_no: str, *, allow_destroyed: bool = False,
@@ -32,11 +33,24 @@ def load(session: Session, contract_no: str, *, allow_destroyed: bool = False,
         raise NotFound(f"合同 {contract_no} 不存在。")
     if contract.gone and not allow_destroyed:
         raise Gone(
-            f"合同 {contract_no} 已于 {contract.destroyed_at:%Y-%m-%d} 经 {contract.destroyed_by} "
-            "批准销毁，仅保留登记信息。",
-            tombstone=tombstone(contract),
+            f"合同 {contract_no} 已于 {destroyed_on(session, contract)} 经 "
+            f"{approver(session, contract.destroyed_by)} 批准销毁，仅保留登记信息。",
+            tombstone=register_entry(session, contract),
         )
     return contract
+
+
+def destroyed_on(session: Session, contract: Contract) -> str:
+    """The day of the destruction's approval, in local time (``session.info["zone"]``)."""
+    zone = session.info.get("zone")
+    day = local_date(contract.destroyed_at, zone) if zone else contract.destroyed_at.date()
+    return day.isoformat()
+
+
+def approver(session: Session, login: str | None) -> str:
+    """Who approved, as people read it: ``王经理（wang）``."""
+    shown = session.scalar(select(User.display_name).where(User.name == login)) if login else None
+    return person(login, shown)
 
 
 def fetch(catalogue: Catalogue, contract_no: str) -> Contract:
@@ -56,6 +70,24 @@ def tombstone(contract: Contract) -> dict[str, Any]:
         "documents": [{"kind": d.kind, "number": d.number, "format": d.format,
                        "sha256": d.sha256} for d in contract.documents],
     }  # fmt: skip
+
+
+def register_entry(session: Session, contract: Contract) -> dict[str, Any]:
+    """The tombstone of a destroyed contract with its destruction: when, approved by whom,
+    and the number of the destruction certificate (销毁记录) that lists it."""
+    approval = session.scalar(
+        select(AuditEntry.detail)
+        .where(AuditEntry.target == contract.contract_no,
+               AuditEntry.action == "retention.destroy_approved")
+        .order_by(AuditEntry.id.desc()).limit(1)
+    )  # fmt: skip
+    destroyed_at = contract.destroyed_at
+    return {
+        **tombstone(contract),
+        "destroyed_at": destroyed_at.isoformat(timespec="seconds") if destroyed_at else None,
+        "destroyed_by": contract.destroyed_by,
+        "certificate": (approval or {}).get("certificate"),
+    }
 
 
 class Changed(Conflict):

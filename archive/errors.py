@@ -43,6 +43,13 @@ class Gone(ArchiveError):
     code = "gone"
 
 
+class FileMissing(ArchiveError):
+    """A stored file the catalogue names is missing or damaged (disk damage, a bad restore):
+    the message names the document, for whoever restores it from the backup."""
+
+    code = "file_missing"
+
+
 class InvalidData(ArchiveError):
     """Data failed validation; ``errors`` maps dotted field paths to messages."""
 

@@ -75,6 +75,8 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(50), unique=True)
+    # What people read (王经理); the login (``name``) is what records keep.
+    display_name: Mapped[str] = mapped_column(String(50))
     role: Mapped[str] = mapped_column(String(20))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # For signing in to the pages; None means API token only.

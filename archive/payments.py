@@ -7,6 +7,7 @@ contract nor lose each other.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from archive import audit
@@ -16,6 +17,7 @@ from archive.errors import Forbidden, InvalidData
 from archive.models import Payment
 from archive.outbox import enqueue
 from archive.receivables import BINDING
+from schemas.labels import zone_name
 from schemas.money import figures
 
 if TYPE_CHECKING:
@@ -35,6 +37,12 @@ def pay(archive: Archive, contract_no: str, data: dict[str, Any], actor: Actor) 
         require_status(contract, BINDING, "登记收款")
         if data["paid_on"] < contract.signed_on:
             raise InvalidData({"paid_on": ["收款日期不能早于合同签订日期。"]})
+        today = dt.datetime.now(archive.zone).date()  # where the money is received
+        if data["paid_on"] > today:
+            raise InvalidData({"paid_on": [
+                f"收款日期不能晚于今天（{zone_name(archive.zone)} {today.isoformat()}）："
+                "尚未收到的款项不能登记。"
+            ]})  # fmt: skip
         outstanding = contract.outstanding
         if data["amount"] > outstanding:
             raise InvalidData({"amount": [

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, not_, or_, select
 
 from archive.models import Contract
 
@@ -65,6 +66,14 @@ def payment_state(contract: Contract, as_of: dt.date) -> dict[str, Any]:
     }
 
 
+def payment_state_is(state: str) -> ColumnElement[bool]:
+    """``payment_state(contract)["payment_state"] == state``, in SQL (to filter lists)."""
+    never = and_(Contract.status == "terminated", Contract.approved_at.is_(None))
+    unpaid = and_(Contract.paid == 0, or_(Contract.total > Contract.paid, never))
+    partly = and_(Contract.paid > 0, Contract.total > Contract.paid, not_(never))
+    return {"unpaid": unpaid, "partially_paid": partly, "paid": not_(or_(unpaid, partly))}[state]
+
+
 def _add_month(day: dt.date) -> dt.date:
     year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
@@ -99,3 +108,16 @@ def receivables(
 
 def total_outstanding(rows: list[dict[str, Any]]) -> str:
     return f"{sum((Decimal(r['outstanding']) for r in rows), Decimal(0)):.2f}"
+
+
+def by_region(rows: list[dict[str, Any]], regions: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """How many receivables and how much is owed per region (``regions``' order first)."""
+    totals: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = totals.setdefault(row["region"], {"region": row["region"], "count": 0,
+                                                  "outstanding": Decimal(0)})  # fmt: skip
+        entry["count"] += 1
+        entry["outstanding"] += Decimal(row["outstanding"])
+    rank = {name: n for n, name in enumerate(regions)}
+    ordered = sorted(totals.values(), key=lambda e: (rank.get(e["region"], len(rank)), e["region"]))
+    return [{**e, "outstanding": f"{e['outstanding']:.2f}"} for e in ordered]

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from archive import audit
 from archive.audit import Actor
-from archive.dossier import Changed, fetch, load, tombstone
+from archive.dossier import Changed, approver, fetch, load, tombstone
 from archive.errors import Conflict, Forbidden, InvalidData, NotFound
 from archive.filing import Filing, Rendition, numbered, render, retried
 from archive.models import Contract, Destruction, Document, Record, utcnow
@@ -189,9 +189,7 @@ def hold(archive: Archive, contract_no: str, reason: str | None, actor: Actor, *
     if not release and not (reason or "").strip():
         raise InvalidData({"reason": ["必须说明保全原因。"]})
     with archive.catalogue.writing() as session:
-        contract = load(session, contract_no, allow_destroyed=True, lock=True)
-        if contract.gone:
-            raise Conflict(f"合同 {contract_no} 已销毁。")
+        contract = load(session, contract_no, lock=True)  # Gone once destroyed
         if release:
             if not contract.hold_reason:
                 raise Conflict(f"合同 {contract_no} 未被保全。")
@@ -245,6 +243,23 @@ def _refuse(contracts: Iterable[Contract], years: int) -> None:
         raise Conflict(f"以下合同不能销毁：{detail}。", refused=refused)
 
 
+NONE_CHOSEN = "请至少选择一份合同。"
+
+
+def preview(archive: Archive, contract_nos: Iterable[str], actor: Actor) -> list[dict[str, Any]]:
+    """What approving the destruction of these contracts would destroy: their tombstones
+    (parties, amounts, documents), after the checks ``destroy`` makes. Changes nothing."""
+    if not actor.can("manager"):
+        raise Forbidden("销毁须经销售经理批准。")
+    numbers = list(dict.fromkeys(contract_nos))
+    if not numbers:
+        raise InvalidData({"contract_nos": [NONE_CHOSEN]}, NONE_CHOSEN)
+    with archive.catalogue.reading() as session:
+        contracts = _contracts(session, numbers)
+        _refuse(contracts, archive.retention_years["sales_contract"])
+        return [tombstone(c) for c in contracts]
+
+
 def destroy(archive: Archive, contract_nos: Iterable[str], note: str | None,
             actor: Actor) -> dict[str, Any]:  # fmt: skip
     """A manager approves the destruction of contracts pending it; returns the certificate
@@ -271,6 +286,7 @@ def _approve(archive: Archive, numbers: list[str], note: str | None,
         contracts = _contracts(session, numbers)
         _refuse(contracts, years)
         items = [tombstone(c) for c in contracts]
+        signed_by = approver(session, actor.name)  # 王经理（wang）
     now = utcnow()
     pieces = parts(items)
     with ExitStack() as held:
@@ -279,8 +295,8 @@ def _approve(archive: Archive, numbers: list[str], note: str | None,
 
         def draw(n: int, _: None) -> Rendition:
             context = destruction_doc.certificate_context(
-                pieces[n], actor.name, now, note, part=n + 1, parts=len(pieces),
-                start=n * PART_SIZE + 1,
+                pieces[n], signed_by, now, note, part=n + 1, parts=len(pieces),
+                start=n * PART_SIZE + 1, zone=archive.zone,
             )  # fmt: skip
             return render_record(archive, reserved[n].number, context)
 

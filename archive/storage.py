@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from archive.errors import ArchiveError
+from archive.errors import ArchiveError, FileMissing
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,16 @@ class Storage:
         if verify and sha256_of(data) != digest:
             raise StorageError(f"stored file {digest} is damaged (hash mismatch)")
         return data
+
+    def read(self, digest: str, what: str) -> bytes:
+        """``get`` for a file the catalogue names: one missing or damaged is a ``FileMissing``
+        naming ``what`` (e.g. "合同 HT-… 的文件 销售合同-HT-….pdf") for people, not a fault."""
+        try:
+            return self.get(digest)
+        except StorageError as exc:
+            log.error("%s: %s", what, exc)
+            raise FileMissing(f"{what}在文件库中缺失或已损坏（SHA-256 {digest}），无法读取；"
+                              "请从备份恢复该文件。", sha256=digest) from exc  # fmt: skip
 
     def exists(self, digest: str) -> bool:
         return self.path_for(digest).exists()

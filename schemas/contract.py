@@ -7,7 +7,8 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from schemas.fields import Money, Quantity, Text
+from schemas.fields import Money, Quantity, StrictBoolean, Text
+from schemas.labels import named
 
 NAME = 100
 SHORT = 50
@@ -109,13 +110,19 @@ class ContractSchema(StrictSchema):
             raise ValidationError(errors)
 
 
+CHANGEABLE = ("effective", "completed", "terminated")
+
+
 class StatusChangeSchema(StrictSchema):
     status = fields.String(
         required=True,
-        validate=validate.OneOf(("effective", "completed", "terminated"),
-                                error="取值须为 effective、completed 或 terminated。"),
+        validate=validate.OneOf(CHANGEABLE, error=f"取值须为 {named(CHANGEABLE)} 之一。"),
     )  # fmt: skip
     note = Text(max_length=500, multiline=True)
+    force = StrictBoolean(
+        load_default=False,
+        metadata={"description": "确认履行完毕：尚有未发货或未收款时须为 true，并在 note 说明原因"},
+    )  # fmt: skip
 
 
 def flatten_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:

@@ -2,26 +2,41 @@
 
 from __future__ import annotations
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from collections.abc import Mapping
+from typing import Any
+
+from marshmallow import ValidationError, fields, pre_load, validate, validates_schema
 
 from schemas.contract import CLAUSE, LINE, NAME, SHORT, StrictSchema
 from schemas.fields import Money, Quantity, Text, Upload
 
-# Amendable terms. Item fields name a line of the contract by its index ("item").
+# Amendable terms. Item fields name a line of the contract by its number ("line").
 ITEM_FIELDS = ("unit_price", "quantity", "spec")
 TERM_FIELDS = ("delivery.deadline", "delivery.place", "payment.method", "payment.terms",
                "payment.due_on", "clause")  # fmt: skip
 CHANGE_FIELDS = ITEM_FIELDS + TERM_FIELDS
-# A contract has at most 200 lines (ContractSchema), counted here from 0.
-LINE_INDEX = validate.Range(min=0, max=199, error="行号从 0 开始，至多 199。")
+# A contract has at most 200 lines (ContractSchema), counted from 1 as the documents print
+# them (第1项 is line 1).
+LINE_NUMBER = validate.Range(min=1, max=200, error="产品行从 1 开始计数（第1项为 1），至多 200。")
+LINE_DOC = {"description": "产品行，从 1 开始计数，与合同的“第1项”一致"}
+# Earlier releases named a line by "item", counted from 0: refused, never guessed at.
+OLD_ITEM = "item 已停用：请改用 line 指明产品行，从 1 开始计数（合同第1项为 line 1）。"
 
 
-class ChangeSchema(StrictSchema):
+class _NamesLines(StrictSchema):
+    @pre_load
+    def _no_old_item(self, data: Any, **kwargs) -> Any:
+        if isinstance(data, Mapping) and "item" in data:
+            raise ValidationError({"item": [OLD_ITEM]})
+        return data
+
+
+class ChangeSchema(_NamesLines):
     field = fields.String(
         required=True,
         validate=validate.OneOf(CHANGE_FIELDS, error=f"可变更的项目：{', '.join(CHANGE_FIELDS)}。"),
     )
-    item = fields.Integer(strict=True, validate=LINE_INDEX)
+    line = fields.Integer(strict=True, validate=LINE_NUMBER, metadata=LINE_DOC)
     # Free text here; checked against the field's own type when the change is applied.
     after = fields.Raw(required=True)
     before = fields.Raw(metadata={"description": "可选：提交方看到的原值，不一致时拒绝"})
@@ -29,10 +44,10 @@ class ChangeSchema(StrictSchema):
 
     @validates_schema
     def _item_only_for_item_fields(self, data, **kwargs) -> None:
-        if data.get("field") in ITEM_FIELDS and "item" not in data:
-            raise ValidationError({"item": ["变更产品行时必须给出行号 item。"]})
-        if data.get("field") in TERM_FIELDS and "item" in data:
-            raise ValidationError({"item": ["此项目不属于某一产品行，不能给出 item。"]})
+        if data.get("field") in ITEM_FIELDS and "line" not in data:
+            raise ValidationError({"line": ["变更产品行时必须给出行号 line（从 1 开始计数）。"]})
+        if data.get("field") in TERM_FIELDS and "line" in data:
+            raise ValidationError({"line": ["此项目不属于某一产品行，不能给出 line。"]})
 
 
 class AmendmentSchema(StrictSchema):
@@ -46,8 +61,8 @@ class AmendmentSchema(StrictSchema):
     )  # fmt: skip
 
 
-class ShipmentLineSchema(StrictSchema):
-    item = fields.Integer(strict=True, required=True, validate=LINE_INDEX)
+class ShipmentLineSchema(_NamesLines):
+    line = fields.Integer(strict=True, required=True, validate=LINE_NUMBER, metadata=LINE_DOC)
     quantity = Quantity(
         required=True, validate=validate.Range(min=0, min_inclusive=False, error="必须大于 0。")
     )
@@ -70,11 +85,11 @@ class DeliveryNoticeSchema(StrictSchema):
     def _each_line_once(self, data, **kwargs) -> None:
         seen: set[int] = set()
         for n, line in enumerate(data.get("items") or []):
-            if line["item"] in seen:
+            if line["line"] in seen:
                 raise ValidationError(
-                    {"items": {n: {"item": ["同一产品行在一张通知单中只能出现一次。"]}}}
+                    {"items": {n: {"line": ["同一产品行在一张通知单中只能出现一次。"]}}}
                 )
-            seen.add(line["item"])
+            seen.add(line["line"])
 
 
 class PaymentSchema(StrictSchema):

@@ -6,6 +6,7 @@ client can tell a valid request from the schema alone.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
@@ -23,6 +24,54 @@ fields.List.default_error_messages.update({"invalid": "必须是列表。"})
 fields.Dict.default_error_messages.update({"invalid": "必须是对象。"})
 fields.Nested.default_error_messages.update({"type": "必须是对象。"})
 Schema.error_messages = {"unknown": "未知字段。", "type": "必须是 JSON 对象。"}
+# Every other stock message a field or rule may give, so that none reaches a person in English.
+_STOCK = {
+    fields._TemporalField: {"invalid": "不是有效的日期或时间。",
+                            "invalid_awareness": "时区信息不符合要求。",
+                            "format": "“{input}”无法按日期或时间输出。"},
+    fields.String: {"invalid_utf8": "不是有效的 UTF-8 文本。"},
+    fields.Number: {"invalid": "不是有效的数字。", "too_large": "数值过大。"},
+    fields.Float: {"special": "不接受 NaN 或无穷大。"},
+    fields.Decimal: {"special": "不接受 NaN 或无穷大。"},
+    fields.Tuple: {"invalid": "必须是列表。"},
+    fields.UUID: {"invalid_uuid": "不是有效的 UUID。"},
+    fields.DateTime: {"invalid": "不是有效的日期时间。",
+                      "format": "“{input}”无法按日期时间输出。"},
+    fields.Time: {"invalid": "不是有效的时间。"},
+    fields.Date: {"format": "“{input}”无法按日期输出。"},
+    fields.TimeDelta: {"invalid": "不是有效的时长。", "format": "{input!r} 无法按时长输出。"},
+    fields.Url: {"invalid": "不是有效的网址。"},
+    fields.Email: {"invalid": "不是有效的电子邮件地址。"},
+    fields.IP: {"invalid_ip": "不是有效的 IP 地址。"},
+    fields.IPv4: {"invalid_ip": "不是有效的 IPv4 地址。"},
+    fields.IPv6: {"invalid_ip": "不是有效的 IPv6 地址。"},
+    fields.IPInterface: {"invalid_ip_interface": "不是有效的 IP 网络接口。"},
+    fields.IPv4Interface: {"invalid_ip_interface": "不是有效的 IPv4 网络接口。"},
+    fields.IPv6Interface: {"invalid_ip_interface": "不是有效的 IPv6 网络接口。"},
+    fields.Enum: {"unknown": "取值须为 {choices} 之一。"},
+}  # fmt: skip
+for _cls, _messages in _STOCK.items():
+    # A class's own dict (never its parent's, which other fields share).
+    _cls.default_error_messages = {**_cls.__dict__.get("default_error_messages", {}),
+                                   **_messages}  # fmt: skip
+validate.Range.message_min = "必须{min_op} {{min}}。"
+validate.Range.message_max = "必须{max_op} {{max}}。"
+validate.Range.message_all = "必须{min_op} {{min}}且{max_op} {{max}}。"
+validate.Range.message_gte, validate.Range.message_gt = "大于或等于", "大于"
+validate.Range.message_lte, validate.Range.message_lt = "小于或等于", "小于"
+validate.Length.message_min = "长度至少为 {min}。"
+validate.Length.message_max = "长度至多为 {max}。"
+validate.Length.message_all = "长度须在 {min}–{max} 之间。"
+validate.Length.message_equal = "长度须为 {equal}。"
+validate.Equal.default_message = "必须等于 {other}。"
+validate.Regexp.default_message = "格式不符合要求。"
+validate.Predicate.default_message = "取值无效。"
+validate.NoneOf.default_message = "取值无效。"
+validate.OneOf.default_message = "取值须为 {choices} 之一。"
+validate.ContainsOnly.default_message = "所选的一项或多项不在 {choices} 之中。"
+validate.ContainsNoneOf.default_message = "所选的一项或多项属于 {values}。"
+validate.URL.default_message = "不是有效的网址。"
+validate.Email.default_message = "不是有效的电子邮件地址。"
 
 # Bidirectional overrides can make a contract read differently from what was entered.
 _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -82,6 +131,7 @@ class ExactDecimal(fields.Field):
     default_error_messages = {
         "type": '必须是字符串形式的数字，例如 "1250.50"（不接受 JSON 数字）。',
         "invalid": "不是有效的数字。",
+        "separators": '不要写千位分隔符：写作 "{plain}"。',
         "places": "最多 {places} 位小数。",
         "too_large": "数值过大。",
     }
@@ -103,6 +153,10 @@ class ExactDecimal(fields.Field):
         try:
             number = Decimal(value.strip())
         except InvalidOperation as exc:
+            plain = value.strip().replace(",", "")
+            if "," in value and re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d*)?", value.strip()):
+                # Exact strings here; only the pages take figures as people type them.
+                raise self.make_error("separators", plain=plain) from exc
             raise self.make_error("invalid") from exc
         if not number.is_finite():
             raise self.make_error("invalid")

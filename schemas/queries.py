@@ -11,6 +11,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from schemas.fields import Money, Text, positive_int
+from schemas.labels import named
 
 STATUSES = ("draft", "effective", "completed", "terminated")
 KINDS = ("sales_contract", "amendment", "delivery_notice", "signed_scan")
@@ -21,7 +22,7 @@ MAX_QUERY = 200
 
 def one_of(choices: tuple[str, ...], **kwargs) -> fields.String:
     return fields.String(
-        validate=validate.OneOf(choices, error=f"取值须为 {'、'.join(choices)} 之一。"), **kwargs
+        validate=validate.OneOf(choices, error=f"取值须为 {named(choices)} 之一。"), **kwargs
     )
 
 
@@ -42,9 +43,34 @@ class AsOfArgs(QueryArgs):
     as_of = fields.Date(metadata={"description": "判断逾期的日期（YYYY-MM-DD），默认今天"})
 
 
+SIGNING_YEAR = {"validate": validate.Range(min=1900, max=2999, error="必须是四位年份。"),
+                "metadata": {"description": "签订年份"}}  # fmt: skip
+CONTRACT_SORTS = ("signed_on", "contract_no", "total")
+
+
 class ContractListArgs(QueryArgs):
+    """The contract list's filters and order (the API and the contract list page)."""
+
     status = one_of(STATUSES, metadata={"description": "合同状态"})
     region = Text(max_length=20, metadata={"description": "区域"})
+    buyer = Text(max_length=100, metadata={"description": "需方名称中的片段"})
+    created_by = Text(max_length=50, metadata={"description": "经办人（创建合同的用户名）"})
+    year = fields.Integer(**SIGNING_YEAR)
+    payment_state = one_of(PAYMENT_STATES, metadata={"description": "付款状态"})
+    sort = one_of(
+        CONTRACT_SORTS,
+        metadata={"description": "排序：signed_on（签订日期）、contract_no（合同编号）、"
+                                 "total（金额）；不填则新建的在前"},
+    )  # fmt: skip
+    order = one_of(("asc", "desc"), load_default="desc",
+                   metadata={"description": "asc（升序）或 desc（降序）"})  # fmt: skip
+
+
+class PageArgs(QueryArgs):
+    """Which page of a list page (contracts, receivables, the access log): at most 100 rows."""
+
+    page = positive_int(maximum=1_000_000, load_default=1, metadata={"description": "页码"})
+    per_page = positive_int(maximum=100, load_default=50, metadata={"description": "每页条数"})
 
 
 class ReceivablesArgs(AsOfArgs):
@@ -61,10 +87,7 @@ class SearchArgs(QueryArgs):
                                  "字段:值（buyer、product…）"},
     )  # fmt: skip
     region = Text(max_length=20, metadata={"description": "区域"})
-    year = fields.Integer(
-        validate=validate.Range(min=1900, max=2999, error="必须是四位年份。"),
-        metadata={"description": "签订年份"},
-    )
+    year = fields.Integer(**SIGNING_YEAR)
     status = one_of(STATUSES, metadata={"description": "合同状态"})
     kind = one_of(KINDS, metadata={"description": "文件类型"})
     payment_state = one_of(PAYMENT_STATES, metadata={"description": "付款状态"})

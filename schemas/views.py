@@ -149,7 +149,7 @@ class ContractSummarySchema(Schema):
 
 class ChangeViewSchema(Schema):
     field = _str("变更项目")
-    item = fields.Integer(allow_none=True, metadata={"description": "产品行（从 0 起）"})
+    line = fields.Integer(allow_none=True, metadata={"description": "产品行（从 1 起，即第1项）"})
     label = _str("变更项目名称")
     before = _str("原内容")
     after = _str("变更后")
@@ -169,7 +169,7 @@ class AmendmentSummarySchema(Schema):
 
 
 class DeliveryLineViewSchema(Schema):
-    item = fields.Integer(metadata={"description": "产品行（从 0 起）"})
+    line = fields.Integer(metadata={"description": "产品行（从 1 起，即第1项）"})
     name = _str()
     spec = _str()
     unit = _str()
@@ -291,7 +291,7 @@ class ReceivableSchema(Schema):
 class AccessEntrySchema(Schema):
     at = _str("时间")
     user = _str("查阅人")
-    action = _enum(("document.download", "volume.export"))
+    action = _enum(("document.download", "volume.export", "search.export", "access_log.export"))
     contract_no = _maybe("合同编号或案卷")
     purpose = _maybe("用途")
     client = _maybe("来源")
@@ -301,8 +301,9 @@ class AccessEntrySchema(Schema):
 class VolumeSchema(Schema):
     year = fields.Integer()
     region = _str()
-    contracts = fields.Integer()
-    documents = fields.Integer()
+    contracts = fields.Integer(metadata={"description": "卷中现存的合同数（已销毁的不计）"})
+    documents = fields.Integer(metadata={"description": "现存合同的文件数"})
+    destroyed = fields.Integer(metadata={"description": "按保存期限已销毁的合同数"})
 
 
 class VolumeListSchema(Schema):
@@ -374,6 +375,9 @@ class TombstoneSchema(Schema):
     total = _str(**MONEY)
     paid = _str(**MONEY)
     documents = fields.List(fields.Nested(TombstoneDocumentSchema))
+    destroyed_at = _maybe("销毁时间（UTC，ISO 8601）")
+    destroyed_by = _maybe("批准销毁的销售经理")
+    certificate = _maybe("列明该合同的销毁记录编号（XH-…）")
 
 
 class GoneSchema(ApiErrorSchema):

@@ -24,7 +24,8 @@ def authenticate():
     if user is None:
         return error_response(401, "令牌无效或已停用。",
                               **{"WWW-Authenticate": 'Bearer error="invalid_token"'})  # fmt: skip
-    g.actor = Actor(user.name, user.role, client=request.remote_addr)
+    g.actor = Actor(user.name, user.role, client=request.remote_addr,
+                    display_name=user.display_name)  # fmt: skip
     return None
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from schemas.labels import zone
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -57,6 +59,12 @@ SETTINGS: tuple[Setting, ...] = (
         "REGIONS",
         ["华北", "东北", "华东", "华中", "华南", "西南", "西北"],
         "Allowed sales regions; an empty list allows any.",
+    ),
+    Setting(
+        "TIMEZONE",
+        "Asia/Shanghai",
+        "Time zone (IANA name) of the times people read: pages, documents, the command line; "
+        "times are stored, and the API gives them, in UTC.",
     ),
     Setting(
         "CONVERTER_URL",
@@ -151,6 +159,7 @@ def load(overrides: dict[str, Any] | None = None, *, environ=os.environ) -> dict
             values[name] = _coerce(name, raw)
     extra = {k: v for k, v in (overrides or {}).items() if k.isupper()}
     values.update(extra)
+    zone(values["TIMEZONE"])  # an unknown zone stops the start, naming it
     values["DATA_DIR"] = str(Path(values["DATA_DIR"]).expanduser().resolve())
     return values
 

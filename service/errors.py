@@ -15,9 +15,18 @@ from flask import Flask, has_request_context, jsonify, render_template, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from archive.errors import ArchiveError, Conflict, Forbidden, Gone, InvalidData, NotFound
+from archive.errors import (
+    ArchiveError,
+    Conflict,
+    FileMissing,
+    Forbidden,
+    Gone,
+    InvalidData,
+    NotFound,
+)
 from archive.storage import StorageError
 from schemas import flatten_errors
+from schemas.labels import field_label
 from schemas.views import ApiErrorSchema
 from templates.errors import ConverterUnavailable, FontMissing, RenderError, TemplateProblem
 
@@ -69,11 +78,22 @@ def http_error(exc: HTTPException):
             for path, found in flatten_errors(messages).items():
                 errors.setdefault(path, []).extend(found)
     message = data.get("message") or _message(exc, code)
+    if errors and not data.get("message"):
+        message = f"{message.rstrip('。')}：{_first(errors)}"
     headers = {k: v for k, v in exc.get_headers() if k in _KEPT_HEADERS}
     headers.update(data.get("headers") or {})
     if code == 405 and "Allow" not in headers and getattr(exc, "valid_methods", None):
         headers["Allow"] = ", ".join(exc.valid_methods)
     return error_response(code, message, errors, **headers)
+
+
+def _first(errors: dict[str, list[str]]) -> str:
+    """The first error in words, so the message alone already says what to correct."""
+    path, found = next(iter(errors.items()))
+    label = field_label(path)
+    text = found[0] if found else ""
+    more = f"（另有 {len(errors) - 1} 处）" if len(errors) > 1 else ""
+    return f"{label}：{text}{more}" if label else f"{text}{more}"
 
 
 def _message(exc: HTTPException, code: int) -> str:
@@ -83,7 +103,17 @@ def _message(exc: HTTPException, code: int) -> str:
         return exc.description
     if code == 405 and getattr(exc, "valid_methods", None):
         return f"该地址不支持 {request.method} 请求（允许：{', '.join(exc.valid_methods)}）。"
+    if code == 404 and has_request_context() and not _wants_page():
+        return _not_here(request.path)
     return MESSAGES.get(code, STATUS_TEXT.get(code, "错误"))
+
+
+def _not_here(path: str) -> str:
+    """A 404 of the API: the address named, and where to look instead."""
+    shown = path if len(path) <= 120 else f"{path[:120]}…"
+    if path.rstrip("/").endswith("/healthz"):  # e.g. /api/v1/healthz
+        return f"找不到该地址：{shown}。健康检查是 GET /healthz（不在 /api/v1 之下，无需令牌）。"
+    return f"找不到该地址或资源：{shown}。接口一览见 /api/v1/openapi.json（/api/v1/docs 可试用）。"
 
 
 class HetongApi(Api):
@@ -106,6 +136,12 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Conflict)
     def _conflict(exc: Conflict):
+        return error_response(409, exc.message)
+
+    @app.errorhandler(FileMissing)
+    def _file_missing(exc: FileMissing):
+        # The store lost a file the catalogue names (logged where it was found): the answer
+        # names the document, so that it can be restored from the backup.
         return error_response(409, exc.message)
 
     @app.errorhandler(Gone)

@@ -59,6 +59,7 @@ def build_archive(values: dict[str, Any]) -> Archive:
         archival_pattern=values["ARCHIVAL_CODE_PATTERN"],
         retention_years=values["RETENTION_YEARS"],
         search_engine=values["SEARCH_ENGINE"],
+        zone=values["TIMEZONE"],
         upload_limits=UploadLimits(
             max_bytes=values["MAX_CONTENT_LENGTH"],
             max_pages=values["UPLOAD_MAX_PAGES"],

@@ -13,9 +13,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, fields
 
+from schemas.labels import DEFAULT_ZONE, local_date, local_time
+from schemas.labels import zone as zone_of
 from schemas.money import figures
 from templates.sales_contract import chinese_date
 
@@ -62,14 +65,19 @@ def list_context(items: list[dict[str, Any]], as_of: dt.date, *, volume: str | N
 
 
 def certificate_context(items, approver: str, at: dt.datetime, note: str | None, *,
-                        part: int = 1, parts: int = 1, start: int = 1) -> dict:  # fmt: skip
+                        part: int = 1, parts: int = 1, start: int = 1,
+                        zone: str | ZoneInfo = DEFAULT_ZONE) -> dict:  # fmt: skip
+    """``approver`` as people read them (王经理（wang）); ``at`` (UTC) is shown in the local
+    time of ``zone``, the zone named."""
+    where = zone_of(zone)
+    day = chinese_date(local_date(at, where))
     return {
         "title": "销售合同销毁记录",
-        "intro": f"经销售经理 {approver} 于{chinese_date(at.date())}批准，下列合同及其全部文件"
+        "intro": f"经销售经理 {approver} 于{day}批准，下列合同及其全部文件"
                  f"已销毁，检索条目已删除，登记信息保留备查。{_part_of(part, parts)}"
                  f"{('备注：' + note) if note else ''}",
         "rows": _rows(items, start),
-        "approval": f"批准人：{approver}　　批准时间：{at:%Y-%m-%d %H:%M} UTC",
+        "approval": f"批准人：{approver}　　批准时间：{local_time(at, where, with_zone=True)}",
     }  # fmt: skip
 
 

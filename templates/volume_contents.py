@@ -12,18 +12,36 @@ from templates.sales_contract import chinese_date
 TEMPLATE = "volume_contents"
 
 
-def context(year: int, region: str, rows: list) -> dict[str, Any]:
+def context(year: int, region: str, rows: list,
+            certificates: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+    """``rows``: (contract, its documents bound, its first page) in number order; a contract
+    destroyed under retention has page None and, in ``certificates``, the number of the
+    destruction certificate that lists it. It keeps its line, marked 已销毁."""
+    certificates = certificates or {}
+    destroyed = [c for c, _docs, page in rows if page is None]
     return {
         "year": str(year),
         "region": region,
         "entries": [
             {"no": n, "code": c.archival_code or "", "contract_no": c.contract_no,
              "buyer": c.buyer_name, "signed_on": chinese_date(c.signed_on),
-             "total": figures(c.total), "documents": str(docs), "page": str(page)}
+             "total": figures(c.total), "documents": "—" if page is None else str(docs),
+             "page": "已销毁" if page is None else str(page)}
             for n, (c, docs, page) in enumerate(rows, start=1)
         ],
-        "count": str(len(rows)),
+        "count": str(len(rows) - len(destroyed)),
+        "destroyed": _destroyed(destroyed, certificates),
     }  # fmt: skip
+
+
+def _destroyed(contracts: list, certificates: dict[str, str]) -> str:
+    if not contracts:
+        return ""
+    named = "、".join(
+        f"{c.contract_no}（销毁记录 {certificates[c.contract_no]}）"
+        if certificates.get(c.contract_no) else c.contract_no for c in contracts
+    )  # fmt: skip
+    return f"另有 {len(contracts)} 份合同已按保存期限销毁，文件不在本卷：{named}。"
 
 
 def properties(year: int, region: str) -> dict[str, str]:
@@ -48,3 +66,4 @@ class VolumeContentsContext(Schema):
     region = fields.String()
     entries = fields.List(fields.Nested(EntryContext))
     count = fields.String()
+    destroyed = fields.String()

@@ -313,7 +313,7 @@ def volume_contents() -> None:
     t = table(
         doc,
         ["序号", "档号", "合同编号", "需方", "签订日期", "金额（元）", "文件数", "页号"],
-        [1.4, 4.4, 3.8, 5.6, 3.4, 3.0, 1.6, 1.4],
+        [1.4, 4.4, 3.8, 5.6, 3.4, 3.0, 1.6, 1.9],  # 页号 holds 已销毁 on one line
     )
     row(t, ["{%tr for e in entries %}"])
     row(
@@ -332,6 +332,7 @@ def volume_contents() -> None:
     row(t, ["{%tr endfor %}"])
     fix_widths(t, right=(5, 6, 7))
     doc.add_paragraph("每份合同之后依次为其补充协议、发货通知单与签署扫描件。")
+    doc.add_paragraph("{{ destroyed }}")  # the contracts destroyed under retention, if any
     doc.save(OUT / "volume_contents.docx")
 
 
@@ -348,7 +349,15 @@ def destruction() -> None:
     # width they need at 9 pt so they never break; the documents take the rest.
     t = table(
         doc,
-        ["序号", "合同编号", "档号", "供方 / 需方", "签订日期", "金额（元）", "文件及 SHA-256 前 12 位"],
+        [
+            "序号",
+            "合同编号",
+            "档号",
+            "供方 / 需方",
+            "签订日期",
+            "金额（元）",
+            "文件及 SHA-256 前 12 位",
+        ],
         [1.1, 3.1, 3.6, 5.4, 2.3, 2.8, 7.0],
     )
     row(t, ["{%tr for r in rows %}"])

@@ -14,6 +14,10 @@ query analysis, so a word matches the same documents whichever engine answers.
   included) does not separate.
 - A second stream holds edge prefixes of every non-Han token and of its alphanumeric parts,
   so a prefix query (``HT-2025``, ``CK61``, ``86660000``) is one term look-up.
+- Figures people write in several ways get their other forms in that stream too: an amount
+  with thousands separators (``1,001.10``) also as ``1001.10``, a size (``4×0.5``, ``4 x 0.5``,
+  ``4*0.5``) also as ``4x0.5`` and as its numbers; a query word is written the same way
+  (:func:`joined`), so ``1001.10`` finds ``1,001.10`` and ``4×0.5`` finds ``4x0.5``.
 - jieba's search-mode words of the short name-like fields feed a ranking-only field.
 
 Indexing speed is set by this module (tantivy itself indexes on another core), hence the
@@ -50,6 +54,9 @@ PARTS = re.compile(rf"{ALNUM}+")
 SEPARATORS = "-./_"
 
 BOUNDARY = "|"  # never produced by a run, so it cannot collide with a real token
+# What an index built by this module holds: bump it whenever the tokens of a text change, so
+# that an index built by an older analysis is rebuilt (at start, or by ``hetong reindex``).
+VERSION = 2
 MAX_PREFIX = 32  # longer prefixes are not indexed; a longer query token matches whole
 MAX_TOKEN = 255  # a pathological token (a pasted blob) is cut, identically everywhere
 
@@ -154,6 +161,40 @@ class _Line:
     latin: frozenset[str]
 
 
+# An amount in groups of three (1,001.10), and a size: numbers joined by a times sign.
+# (Cheaply folded text may keep full-width commas and asterisks: see fold_for_tokens.)
+_GROUPED = re.compile(
+    rf"(?<!{ALNUM})(?<![.,，])\d{{1,3}}(?:[,，]\d{{3}})+(?:\.\d+)?(?!{ALNUM})(?![,，]\d)"
+)
+_TIMES = "x×*＊✕✖"
+_SIZE = re.compile(rf"(?<![\d.])\d+(?:\.\d+)?(?: ?[{_TIMES}] ?\d+(?:\.\d+)?)+(?!\d)")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_SIGNS = ",，" + _TIMES
+
+
+def _join_size(found: re.Match[str]) -> str:
+    return "x".join(_NUMBER.findall(found.group()))
+
+
+def joined(folded: str) -> str:
+    """Folded text with each amount and size in the one form both are indexed under too:
+    ``1,001.10`` → ``1001.10``, ``4 × 0.5`` → ``4x0.5`` (how a query word is read)."""
+    if "," in folded or "，" in folded:
+        folded = _GROUPED.sub(lambda found: re.sub("[,，]", "", found.group()), folded)
+    return _SIZE.sub(_join_size, folded)
+
+
+def _forms(folded: str) -> set[str]:
+    """The other forms of the amounts and sizes of a line, for the prefix stream."""
+    found: set[str] = set()
+    if "," in folded or "，" in folded:
+        found.update(re.sub("[,，]", "", m.group()) for m in _GROUPED.finditer(folded))
+    for size in _SIZE.finditer(folded):
+        numbers = _NUMBER.findall(size.group())
+        found.update(["x".join(numbers), *numbers])
+    return found
+
+
 @lru_cache(maxsize=4096)
 def _line(folded: str) -> _Line:
     # The same scan as runs(), written out: this loop is the hot path of indexing.
@@ -180,6 +221,8 @@ def _line(folded: str) -> _Line:
             other = other[:MAX_TOKEN]
             append(other)
             latin.add(other)
+    if latin and any(sign in folded for sign in _SIGNS):
+        latin |= _forms(folded)
     return _Line(" ".join(out), opens or (broken and not out), broken, frozenset(latin))
 
 

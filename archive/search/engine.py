@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from archive.search import highlight
+from archive.search.analysis import VERSION as ANALYSIS_VERSION
 from archive.search.documents import day_number
 from archive.search.generations import Generations
 from archive.search.query import All, Node, parse, positive_matches
@@ -29,6 +30,9 @@ from archive.search.query import All, Node, parse, positive_matches
 log = logging.getLogger(__name__)
 
 FACETS = ("region", "year", "status", "kind", "payment_state")
+# In each generation of a folder engine: the analysis version that built it (another one
+# reads as empty, so that start-up rebuilds it from the catalogue).
+ANALYSIS_FILE = "ANALYSIS"
 Sort = Literal["relevance", "date"]
 
 
@@ -281,22 +285,31 @@ class FolderEngine(Engine):
 
     def open(self) -> FolderEngine:
         """Open the current generation, creating an empty index on first use (or when the
-        current one has gone missing: the caller's consistency check then refills it)."""
+        current one has gone missing or was built by another analysis version: the caller's
+        consistency check, or start-up, then refills it from the catalogue)."""
         if not self._usable(self.generations.current()):
             with self.generations.lock():
                 current = self.generations.current()
                 if not self._usable(current):
                     if current is not None:
-                        log.warning("index generation %s is missing; starting empty", current)
+                        log.warning("index generation %s is missing or was built by another "
+                                    "analysis version; starting empty", current)  # fmt: skip
                     generation = self.generations.new()
                     self._create(generation)
+                    _stamp(generation)
                     self.generations.switch(generation)
         self._reopen()
         return self
 
     @staticmethod
     def _usable(generation: Path | None) -> bool:
-        return generation is not None and generation.is_dir()
+        if generation is None or not generation.is_dir():
+            return False
+        try:
+            built_by = (generation / ANALYSIS_FILE).read_text(encoding="ascii").strip()
+        except OSError:
+            return False  # built before generations were stamped
+        return built_by == str(ANALYSIS_VERSION)
 
     def _reopen(self) -> None:
         with self._reopening:
@@ -344,6 +357,7 @@ class FolderEngine(Engine):
             generation = self.generations.new()
             try:
                 count = self._build(generation, batches)
+                _stamp(generation)
             except BaseException:
                 self.generations.remove_others()
                 raise
@@ -352,6 +366,11 @@ class FolderEngine(Engine):
             self.generations.remove_others()
         log.info("index rebuilt: %d entries in %s", count, generation.name)
         return count
+
+
+def _stamp(generation: Path) -> None:
+    """Record which analysis version built the index in ``generation``."""
+    (generation / ANALYSIS_FILE).write_text(f"{ANALYSIS_VERSION}\n", encoding="ascii")
 
 
 def _hit(fields: dict[str, Any], score: float | None, marks: list) -> dict[str, Any]:

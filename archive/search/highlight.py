@@ -21,6 +21,24 @@ _BETWEEN = rf"[^{HAN}\w]*"  # between a phrase's runs: spaces or punctuation
 _START = rf"(?<!{ALNUM})"  # a token or one of its parts starts here
 _WHOLE_START = rf"(?<!{ALNUM})(?<!{ALNUM}[-./_])"
 _WHOLE_END = rf"(?!{ALNUM})(?![-./_]{ALNUM})"
+_TIMES_WRITTEN = r" ?[x×*＊✕✖] ?"
+
+
+def _as_written(text: str) -> str:
+    """A word's joined figures as they may be written: ``1001.10`` also as ``1,001.10``,
+    ``4x0.5`` also as ``4 × 0.5`` or ``4*0.5`` (see ``analysis.joined``)."""
+    out, decimals = [], False
+    for i, ch in enumerate(text):
+        between = 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit()
+        if ch == "x" and between:
+            out.append(_TIMES_WRITTEN)
+            decimals = False
+            continue
+        out.append(re.escape(ch))
+        decimals = (decimals or ch == ".") and (ch.isdigit() or ch == ".")
+        if ch.isdigit() and not decimals and i + 1 < len(text) and text[i + 1].isdigit():
+            out.append("[,，]?")
+    return "".join(out)
 
 
 def _word_patterns(match: Match) -> list[str]:
@@ -29,7 +47,7 @@ def _word_patterns(match: Match) -> list[str]:
         if run.han:
             out.append(re.escape(run.text))
         elif len(run.text) <= MAX_PREFIX:  # matched by prefix: mark the rest of that part
-            out.append(f"{_START}{re.escape(run.text)}{ALNUM}*")
+            out.append(f"{_START}{_as_written(run.text)}{ALNUM}*")
         else:
             out.append(f"{_WHOLE_START}{re.escape(run.text)}{_WHOLE_END}")
     return out

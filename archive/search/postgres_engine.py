@@ -66,6 +66,7 @@ from sqlalchemy.engine import Engine as Database
 from sqlalchemy.engine import make_url
 
 from archive.search.analysis import BOUNDARY, HAN
+from archive.search.analysis import VERSION as ANALYSIS_VERSION
 from archive.search.documents import TEXT_FIELDS, match_field, rank_words, token_fields
 from archive.search.engine import (
     FACETS,
@@ -352,7 +353,8 @@ _PROBE = Entry(
     buyer="杭州临平精工机械有限公司",
     seller="上海申远机电设备有限公司",
     products="数控车床 ＣＫ６１５０ 刀具套装 T-200",
-    text="检测水平精，精工机械；共20台已验收。\nGB/T 25659.1-2010 电话 0571-86660000 ①㈱ ﬁ Ⅻ",
+    text="检测水平精，精工机械；共20台已验收。\nGB/T 25659.1-2010 电话 0571-86660000 ①㈱ ﬁ Ⅻ"
+    "\n单价 1,001.10 元，规格 4 × 0.5",
     fingerprint="",
 )
 
@@ -365,7 +367,7 @@ def analysis_version() -> str:
     # Sorted: prefixes come from sets, whose order changes with each process's hash seed.
     items = sorted(" ".join([doc or "", *parts, words]).split())
     digest = hashlib.sha256("\n".join(items).encode()).hexdigest()
-    return f"{LAYOUT}-{digest[:16]}"
+    return f"{LAYOUT}.{ANALYSIS_VERSION}-{digest[:16]}"
 
 
 def row(entry: Entry) -> tuple[tuple[Any, ...], list[str]]:

@@ -10,7 +10,9 @@ What matches (the same in every engine, fixed by :func:`plan`):
 - a word: each of its runs, anywhere in the field; Han text as that exact sequence of
   characters (``平精工``, never across punctuation), one Han character wherever it occurs,
   letters and digits by prefix of a number or of any part of it (``HT-2025``, ``CK61``,
-  ``86660000``): bare ``CK6150`` also finds ``CK61500``;
+  ``86660000``): bare ``CK6150`` also finds ``CK61500``; an amount with or without
+  thousands separators (``1,001.10``, ``1001.10``), a size whichever times sign it has
+  (``4×0.5``, ``4x0.5``, ``4*0.5``);
 - a quoted phrase: its runs in order, whitespace between them allowed, punctuation only
   where the phrase has it; letters and digits whole (``"CK6150"`` does not find ``CK61500``);
 - an empty query: every document; only negations (``NOT 刀具``): every document but those;
@@ -29,7 +31,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from archive.errors import ArchiveError
-from archive.search.analysis import BOUNDARY, MAX_PREFIX, Run, fold, runs
+from archive.search.analysis import BOUNDARY, MAX_PREFIX, Run, fold, joined, runs
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +199,9 @@ def _term(field: str | None, value: str, phrase: bool) -> Match | None:
         if field == "year" and not re.fullmatch(r"\d{4}", value):
             raise QueryError(f"year 的值必须是四位年份，例如 year:2025，而不是“{value}”。")
         return Match(field, value, phrase) if value else None
-    found = tuple(runs(fold(value)))
+    # A word's amounts and sizes in their joined form (1,001.10 → 1001.10, 4×0.5 → 4x0.5),
+    # which every way of writing them is indexed under; a phrase keeps its exact text.
+    found = tuple(runs(fold(value) if phrase else joined(fold(value))))
     return Match(field, value, phrase, found) if found else None
 
 

@@ -194,7 +194,8 @@ class Blueprint(flask_smorest.Blueprint):
     def errors(self, *codes: int):
         """Document the error answers an operation can give, with their body."""
         texts = {400: "请求无效", 401: "未登录或令牌无效", 403: "角色无权操作",
-                 404: "资源不存在", 409: "当前状态不允许", 410: "已销毁（附登记信息）",
+                 404: "资源不存在", 409: "当前状态不允许，或所需的存储文件缺失",
+                 410: "已销毁（附登记信息）",
                  413: "请求体过大", 422: "数据校验失败，errors 按字段路径列出",
                  503: "文档生成暂不可用，请稍后重试"}  # fmt: skip
 

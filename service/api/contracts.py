@@ -6,11 +6,9 @@ import io
 from typing import Any
 
 from flask import send_file
-from sqlalchemy import func, select
 
 from archive import contracts
 from archive.filing import MEDIA_TYPES
-from archive.models import Contract
 from schemas import ContractSchema
 from schemas.contract import StatusChangeSchema
 from schemas.fields import MAX_ID
@@ -25,6 +23,7 @@ from service.api.common import (
     summary_view,
 )
 from service.auth import actor, authenticate
+from service.downloads import disposition
 from service.ext import get_archive
 
 blp = Blueprint("contracts", __name__, description="销售合同")
@@ -50,23 +49,16 @@ def create(data: dict[str, Any]):
 
 
 @blp.get("")
-@blp.doc(summary="合同列表（新的在前）", security=SECURITY)
+@blp.doc(summary="合同列表（新的在前，可筛选、排序）", security=SECURITY)
 @blp.arguments(ContractListArgs, location="query")
 @blp.response(200, ContractPageSchema)
 @blp.paginate(per_page=50, max_per_page=200)
 @blp.errors(422)
 def index(args: dict[str, Any], page: PageRequest):
-    """Contracts, newest first, filtered by status / region, in pages."""
-    query = select(Contract)
-    for name in ("status", "region"):
-        if args.get(name):
-            query = query.where(getattr(Contract, name) == args[name])
-    with get_archive().catalogue.reading() as session:
-        page.item_count = session.scalar(select(func.count()).select_from(query.subquery()))
-        rows = session.scalars(
-            query.order_by(Contract.id.desc()).limit(page.per_page).offset(page.offset)
-        ).all()
-        return [summary_view(c) for c in rows]
+    """Contracts, newest first (or sorted), filtered, in pages."""
+    page.item_count, rows = contracts.listing(get_archive(), page=page.page,
+                                              per_page=page.per_page, **args)  # fmt: skip
+    return [summary_view(c) for c in rows]
 
 
 @blp.get("/<contract_no>")
@@ -80,21 +72,23 @@ def show(args: dict[str, Any], contract_no: str):
 
 
 @blp.post("/<contract_no>/status")
-@blp.doc(summary="变更合同状态（生效须销售经理）", security=SECURITY)
+@blp.doc(summary="变更合同状态（生效须销售经理；尚有未发货或欠款时履行完毕须 force 与 note，"
+                 "否则 409 列明未发货与欠款；销售经理可附 note 把已履行完毕的合同重新打开）",
+         security=SECURITY)  # fmt: skip
 @blp.arguments(StatusChangeSchema)
 @blp.response(200, ContractViewSchema, description="已变更")
 @blp.errors(403, 404, 409, 410, 422)
 @blp.searchable()
 def change_status(data: dict[str, Any], contract_no: str):
     contract = contracts.change_status(get_archive(), contract_no, data["status"], actor(),
-                                       note=data.get("note"))  # fmt: skip
+                                       note=data.get("note"), force=data["force"])  # fmt: skip
     return contract_view(contract)
 
 
 @blp.get(f"/<contract_no>/documents/<int(max={MAX_ID}):doc_id>/download")
 @blp.doc(summary="下载文件（记入查阅登记）", security=SECURITY, responses={200: FILE})
 @blp.arguments(DownloadArgs, location="query")
-@blp.errors(404, 410, 422)
+@blp.errors(404, 409, 410, 422)
 def download(args: dict[str, Any], contract_no: str, doc_id: int):
     doc, data = contracts.retrieve(get_archive(), contract_no, doc_id, actor(),
                                    purpose=args.get("purpose"))  # fmt: skip
@@ -103,4 +97,5 @@ def download(args: dict[str, Any], contract_no: str, doc_id: int):
         download_name=doc.filename, etag=doc.sha256, max_age=0,
     )  # fmt: skip
     response.headers["X-Content-SHA256"] = doc.sha256
+    response.headers["Content-Disposition"] = disposition(doc.filename)
     return response

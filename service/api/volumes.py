@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import io
-
-from flask import send_file
-
 from archive import binding, volumes
 from schemas.views import VolumeListSchema
 from service.api.common import SECURITY, Blueprint
 from service.auth import actor, authenticate, require
+from service.downloads import send_download
 from service.ext import get_archive
 
 blp = Blueprint("volumes", __name__, description="案卷（按年、按区域）")
@@ -30,9 +27,9 @@ def index():
 @blp.get("/<int(min=1, max=9999):year>/<region>/pdf")
 @blp.doc(summary="导出装订成册的 PDF（目录页 + 每份合同一个书签）", security=SECURITY,
          responses={200: PDF})  # fmt: skip
-@blp.errors(403, 404, 503)
+@blp.errors(403, 404, 409, 503)
 @require("archivist", "manager")
 def export(year: int, region: str):
     data = binding.bind(get_archive(), year, region, actor())
-    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
-                     download_name=f"销售合同档案-{year}-{region}.pdf", max_age=0)  # fmt: skip
+    return send_download(data, f"销售合同档案-{year}-{region}.pdf", "application/pdf",
+                         plain=f"volume-{year}.pdf")  # fmt: skip

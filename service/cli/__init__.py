@@ -7,8 +7,10 @@ import logging
 
 import click
 
-from service.cli import contracts, library, retention, system, users
+from service.cli import contracts, library, retention, system, users, words
 from service.cli.base import Context
+
+words.install()  # click's own help, errors and prompts in Chinese
 
 
 @click.group()
@@ -30,5 +32,6 @@ for command in (
     library.volumes_group, retention.group,
 ):  # fmt: skip
     main.add_command(command)
+words.localize(main)
 
 __all__ = ["main"]

@@ -11,7 +11,9 @@ import click
 from archive import amendments, contracts, deliveries, payments, receivables, retention
 from archive.errors import NotFound, validated
 from schemas.dossier import AmendmentSchema, DeliveryNoticeSchema, PaymentSchema
+from schemas.labels import STATUS_NAMES
 from service.cli.base import Context, domain_errors, pass_ctx, read_json
+from service.cli.words import NamedChoice
 
 
 @click.group("contracts")
@@ -82,14 +84,17 @@ def show(obj: Context, contract_no: str) -> None:
 
 @group.command("status")
 @click.argument("contract_no")
-@click.argument("status", type=click.Choice(contracts.STATUSES[1:]))
+@click.argument("status", type=NamedChoice(contracts.STATUSES[1:]))
 @click.option("--note", help="备注（记入审计）。")
+@click.option("--force", is_flag=True,
+              help="尚有未发货或未收款时确认履行完毕（须以 --note 说明原因）。")  # fmt: skip
 @pass_ctx
 @domain_errors
-def status(obj: Context, contract_no: str, status: str, note: str | None) -> None:
+def status(obj: Context, contract_no: str, status: str, note: str | None, force: bool) -> None:
     """变更合同状态（生效须以销售经理身份：--as 经理用户名）。"""
-    contract = contracts.change_status(obj.archive, contract_no, status, obj.actor(), note=note)
-    click.echo(f"{contract.contract_no}\t{contract.status}")
+    contract = contracts.change_status(obj.archive, contract_no, status, obj.actor(), note=note,
+                                       force=force)  # fmt: skip
+    click.echo(f"{contract.contract_no}\t{STATUS_NAMES[contract.status]}")
 
 
 @group.command("export")

@@ -9,6 +9,7 @@ import time
 import click
 
 from archive import retention, sweep
+from schemas.labels import KIND_NAMES, OUTCOME_NAMES, RECORD_NAMES
 from service.cli.base import Context, domain_errors, pass_ctx
 
 # Progress lines once a run has taken this long, then at most this often (seconds): a
@@ -45,13 +46,15 @@ def group() -> None:
 @pass_ctx
 def rules(obj: Context) -> None:
     """显示保存规则。"""
+    names = {**KIND_NAMES, **RECORD_NAMES}
     for rule in retention.rules(obj.archive.retention_years):
+        kind = names.get(rule["kind"], rule["kind"])
         if rule["follows"]:
-            click.echo(f"{rule['kind']}\t随 {rule['follows']}")
+            click.echo(f"{kind}\t随{names.get(rule['follows'], rule['follows'])}")
         elif rule["years"] == "permanent":
-            click.echo(f"{rule['kind']}\t永久保存")
+            click.echo(f"{kind}\t永久保存")
         else:
-            click.echo(f"{rule['kind']}\t{rule['years']} 年，自签订年度结束起算")
+            click.echo(f"{kind}\t{rule['years']} 年，自签订年度结束起算")
 
 
 @group.command("run")
@@ -70,11 +73,8 @@ def run(obj: Context, as_of, dry_run: bool, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
-    names = {"in_performance": "履行中", "held": "保全", "moved_to_unpaid": "移入欠款另册",
-             "unpaid": "仍在欠款另册", "pending_destruction": "新列入待销毁",
-             "awaiting_approval": "待销毁（等待审批）"}  # fmt: skip
     click.echo(f"清理 {report['as_of']}" + ("（演练，未做更改）" if dry_run else ""))
-    for key, label in names.items():
+    for key, label in OUTCOME_NAMES.items():
         numbers = report["contracts"][key]
         shown = " ".join(numbers[:SHOWN]) + (
             f" 等 {len(numbers)} 份" if len(numbers) > SHOWN else ""

@@ -9,6 +9,7 @@ import click
 from service import config as settings
 from service.cli.base import Context, pass_ctx
 from templates.check import check_all
+from templates.render import Renderer
 
 
 @click.command("serve")
@@ -41,7 +42,8 @@ def templates_group() -> None:
 @pass_ctx
 def templates_check(obj: Context) -> None:
     """检查每个模板使用的变量与其上下文结构一致，并试渲染一次。"""
-    problems = check_all(obj.archive.renderer)
+    # The templates in force (HETONG_TEMPLATE_DIR or the bundled ones): no archive needed.
+    problems = check_all(Renderer(obj.settings["TEMPLATE_DIR"] or None))
     for name, issues in problems.items():
         if issues:
             click.echo(f"✗ {name}")

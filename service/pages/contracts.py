@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
+from decimal import Decimal
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
-from sqlalchemy import select
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from archive import amendments, audit, contracts, deliveries, payments, retention, scans
 from archive.errors import ArchiveError, InvalidData, validated
 from archive.models import Contract
 from schemas.contract import StatusChangeSchema
 from schemas.dossier import AmendmentSchema, DeliveryNoticeSchema, PaymentSchema
-from schemas.queries import DownloadArgs
+from schemas.labels import error_lines
+from schemas.queries import ContractListArgs, DownloadArgs, PageArgs
 from schemas.retention import HoldSchema
+from service.downloads import send_download
 from service.ext import get_archive
-from service.pages.forms import flat, to_payload
+from service.pages.forms import flat, kept, query_args, to_payload, typed_number
 from service.pages.session import current_actor, load_user, login_required
 from templates.errors import ConverterUnavailable, FontMissing
 
@@ -26,16 +27,27 @@ bp.before_request(load_user)
 UNAVAILABLE = (ConverterUnavailable, FontMissing)
 
 
+LIST_LABELS = {"region": "区域", "buyer": "需方", "created_by": "业务员", "year": "签订年份",
+               "status": "状态", "payment_state": "收款状态", "sort": "排序", "order": "顺序",
+               "page": "页码", "per_page": "每页条数"}  # fmt: skip
+
+
 @bp.get("")
 @login_required()
 def index():
-    status = request.args.get("status") or None
-    query = select(Contract).order_by(Contract.id.desc()).limit(200)
-    if status:
-        query = query.where(Contract.status == status)
-    with get_archive().catalogue.reading() as session:
-        rows = [c for c in session.scalars(query) if not c.gone]
-    return render_template("contracts/index.html", rows=rows, status=status)
+    """The contracts in pages of at most 100, filtered and sorted; links keep the filters."""
+    wanted, error = query_args(request.args, ContractListArgs(), PageArgs(), labels=LIST_LABELS)
+    page, per_page = wanted.pop("page", 1), wanted.pop("per_page", 50)
+    total, rows = 0, []
+    if not error:
+        total, found = contracts.listing(get_archive(), page=page, per_page=per_page,
+                                         include_gone=False, **wanted)  # fmt: skip
+        rows = [contracts.summary(c) for c in found]
+    return render_template(
+        "contracts/index.html", rows=rows, total=total, page=page, per_page=per_page,
+        error=error, args=request.args, kept=kept(request.args),
+        regions=get_archive().regions, clerks=contracts.clerks(get_archive()),
+    ), 400 if error else 200  # fmt: skip
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -48,6 +60,10 @@ def new():
     items = 3
     if request.method == "POST":
         payload = to_payload(request.form, lines=("extra_clauses",))
+        for item in payload.get("items", []):
+            for figure in ("quantity", "unit_price"):
+                if figure in item:
+                    item[figure] = typed_number(item[figure])
         values = flat(payload)
         items = max(3, len(payload.get("items", [])) + 1)
         try:
@@ -72,9 +88,12 @@ def show(contract_no: str):
     except ArchiveError as exc:
         return render_template("gone.html", error=exc), 410 if exc.code == "gone" else 404
     trail = audit.entries(get_archive().catalogue, target=contract_no, limit=100)
-    return render_template("contracts/show.html", c=contract,
-                           d=contracts.dossier(contract), trail=trail,
-                           documents=_documents(contract))  # fmt: skip
+    d = contracts.dossier(contract)
+    # The delivery form offers the lines still to ship (by their index in the terms).
+    open_lines = [(n, it) for n, it in enumerate(d["terms"]["items"])
+                  if Decimal(it["remaining"]) > 0]  # fmt: skip
+    return render_template("contracts/show.html", c=contract, d=d, trail=trail,
+                           documents=_documents(contract), open_lines=open_lines)  # fmt: skip
 
 
 def _documents(contract: Contract) -> list[dict]:
@@ -91,8 +110,8 @@ def _act(contract_no: str, action, success: str):
     try:
         action()
     except InvalidData as exc:
-        for path, messages in exc.errors.items():
-            flash(f"{path}：{' '.join(messages)}", "error")
+        for line in error_lines(exc.errors):  # 金额：不是有效的数字。
+            flash(line, "error")
     except (ArchiveError, *UNAVAILABLE) as exc:
         flash(str(exc), "error")
     else:
@@ -104,11 +123,20 @@ def _act(contract_no: str, action, success: str):
 @login_required()
 def change_status(contract_no: str):
     payload = to_payload(request.form)
+    payload["force"] = payload.get("force") == "1"  # the confirmation step's own field
+    if payload.get("status") == "completed":
+        contract = contracts.get(get_archive(), contract_no)
+        still_open = contracts.unfinished(contract) if contract.status == "effective" else {}
+        if still_open and not (payload["force"] and payload.get("note")):
+            # What completing would leave open, and a reason for the audit log, first.
+            page = render_template("contracts/complete.html", c=contract, still_open=still_open,
+                                   unexplained=payload["force"])  # fmt: skip
+            return page, 422 if payload["force"] else 200
 
     def action():
         data = validated(StatusChangeSchema(), payload)
         contracts.change_status(get_archive(), contract_no, data["status"], current_actor(),
-                                note=data.get("note"))  # fmt: skip
+                                note=data.get("note"), force=data["force"])  # fmt: skip
 
     return _act(contract_no, action, "合同状态已更新。")
 
@@ -117,6 +145,8 @@ def change_status(contract_no: str):
 @login_required("clerk", "manager")
 def pay(contract_no: str):
     payload = to_payload(request.form)
+    if "amount" in payload:
+        payload["amount"] = typed_number(payload["amount"])
     return _act(contract_no, lambda: payments.pay(
         get_archive(), contract_no, validated(PaymentSchema(), payload), current_actor()),
         "已登记收款。")  # fmt: skip
@@ -126,7 +156,8 @@ def pay(contract_no: str):
 @login_required("clerk", "manager")
 def deliver(contract_no: str):
     payload = to_payload(request.form)
-    payload["items"] = [{"item": int(row["item"]), "quantity": row["quantity"]}
+    payload["items"] = [{"line": _line_number(row.get("line", "")),
+                         "quantity": typed_number(row["quantity"])}
                         for row in payload.get("items", []) if row.get("quantity")]  # fmt: skip
 
     def action():
@@ -136,15 +167,23 @@ def deliver(contract_no: str):
     return _act(contract_no, action, "已开具发货通知单。")
 
 
+def _line_number(typed: str) -> int | str:
+    """A line number as typed (full-width digits too); anything else for the schema to refuse."""
+    folded = typed_number(typed)
+    return int(folded) if folded.isdecimal() and folded.isascii() else folded
+
+
 @bp.post("/<contract_no>/amendments")
 @login_required("clerk", "manager")
 def amend(contract_no: str):
     payload = to_payload(request.form, lists=("changes",))
     for change in payload.get("changes", []):
-        if "item" in change:
-            change["item"] = int(change["item"]) if change["item"].isdigit() else change["item"]
+        if "line" in change:  # 第几项, counted from 1 as the contract prints it
+            change["line"] = _line_number(change["line"])
         if change.get("field") not in amendments.ITEM_FIELDS:
-            change.pop("item", None)
+            change.pop("line", None)
+        elif change.get("field") in ("unit_price", "quantity") and "after" in change:
+            change["after"] = typed_number(change["after"])
 
     def action():
         data = validated(AmendmentSchema(), payload)
@@ -182,5 +221,4 @@ def download(contract_no: str, doc_id: int):
     purpose = validated(DownloadArgs(), wanted).get("purpose")
     doc, data = contracts.retrieve(get_archive(), contract_no, doc_id, current_actor(),
                                    purpose=purpose)  # fmt: skip
-    return send_file(io.BytesIO(data), mimetype=doc.media_type, as_attachment=True,
-                     download_name=doc.filename, max_age=0)  # fmt: skip
+    return send_download(data, doc.filename, doc.media_type)

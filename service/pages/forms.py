@@ -4,9 +4,14 @@ paths (``seller.name``, ``items.1.quantity``), so an error path names its input.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
+from marshmallow import Schema, ValidationError
 from werkzeug.datastructures import MultiDict
+
+from schemas import flatten_errors
+from schemas.labels import field_label
 
 _INDEXED = re.compile(r"^(\w+)\.(\d+)\.(\w+)$")
 
@@ -58,3 +63,44 @@ def flat(data: Any, prefix: str = "") -> dict[str, str]:
     else:
         out[prefix] = "" if data is None else str(data)
     return out
+
+
+def query_args(
+    args: MultiDict, *schemas: Schema, labels: dict[str, str] | None = None
+) -> tuple[dict[str, Any], str | None]:
+    """A page's query string loaded by ``schemas`` (a form sends empty fields for filters
+    left open: they are left out), and what is wrong with it in words, each field by its
+    label (``labels``), or None."""
+    wanted = {key: value for key, value in args.items() if value != ""}
+    data: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for schema in schemas:
+        try:
+            data.update(schema.load(wanted))
+        except ValidationError as exc:
+            errors.update(flatten_errors(exc.messages))
+    names = labels or {}
+    message = "；".join(f"{names.get(name) or field_label(name)}：{' '.join(found)}"
+                       for name, found in errors.items())  # fmt: skip
+    return data, message or None
+
+
+def kept(args: MultiDict) -> dict[str, str]:
+    """The query string a page's links keep (its filters, order and page size), minus the page."""
+    return {key: value for key, value in args.items() if value != "" and key != "page"}
+
+
+# Thousands grouped by commas or spaces (after folding), in groups of exactly three.
+_GROUPED = re.compile(r"\d{1,3}(?:[, ]\d{3})+(?:\.\d*)?")
+
+
+def typed_number(text: str) -> str:
+    """A figure as people type it (``31,225.98``, ``３１，２２５．９８``, ``31 225.98``,
+    ``¥31,225.98``, ``31225.98 元``) as the schemas read it (``31225.98``): full-width
+    characters folded, the currency sign and unit and the thousands separators dropped.
+    Anything else (``31.225,98``, ``3,12,25``) is left as typed for the schema to refuse."""
+    folded = unicodedata.normalize("NFKC", text).strip()
+    folded = folded.removeprefix("¥").removesuffix("元").strip()
+    if _GROUPED.fullmatch(folded):
+        return folded.replace(",", "").replace(" ", "")
+    return folded

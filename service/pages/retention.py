@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from decimal import Decimal
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
 
 from archive import retention, sweep
-from archive.errors import ArchiveError
+from archive.errors import ArchiveError, InvalidData
 from archive.models import Contract, Destruction, Record
+from schemas.labels import outcome_counts
 from service.ext import get_archive
 from service.pages.session import current_actor, load_user, login_required
 from templates.errors import RenderError
@@ -48,7 +50,8 @@ def run():
         as_of = dt.date.fromisoformat(request.form.get("as_of") or dt.date.today().isoformat())
         dry_run = request.form.get("dry_run") == "1"
         report = sweep.run(get_archive(), as_of=as_of, dry_run=dry_run, actor=current_actor())
-        flash(f"清理完成：{report['counts']}", "ok")
+        rehearsal = "（演练，未做更改）" if dry_run else ""
+        flash(f"清理完成{rehearsal}：{outcome_counts(report['counts'])}", "ok")
     except (ValueError, ArchiveError, RenderError) as exc:
         flash(f"清理失败：{exc}", "error")
     return redirect(url_for(".index"))
@@ -57,10 +60,20 @@ def run():
 @bp.post("/destructions")
 @login_required("manager")
 def destroy():
+    """Approving a destruction asks first: it shows the contracts it would destroy (parties,
+    amounts, files), and destroys them only once the manager confirms that list."""
     numbers = request.form.getlist("contract_no")
+    note = request.form.get("note") or None
     try:
-        result = retention.destroy(get_archive(), numbers, request.form.get("note") or None,
-                                   current_actor())  # fmt: skip
+        if request.form.get("confirmed") != "1":
+            listed = retention.preview(get_archive(), numbers, current_actor())
+            total = sum((Decimal(c["total"]) for c in listed), Decimal(0))
+            return render_template("retention_confirm.html", contracts=listed, note=note,
+                                   total=f"{total:.2f}")  # fmt: skip
+        result = retention.destroy(get_archive(), numbers, note, current_actor())
+    except InvalidData as exc:
+        flash("；".join(m for found in exc.errors.values() for m in found), "error")
+        return redirect(url_for(".index"))
     except (ArchiveError, RenderError) as exc:
         flash(str(exc), "error")
         return redirect(url_for(".index"))

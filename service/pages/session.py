@@ -33,7 +33,8 @@ def load_user() -> None:
     name = session.get("user")
     user = users.by_name(get_archive().catalogue, name) if name else None
     if user is not None and session.get("role") == user.role:
-        g.actor = Actor(user.name, user.role, client=request.remote_addr)
+        g.actor = Actor(user.name, user.role, client=request.remote_addr,
+                        display_name=user.display_name)  # fmt: skip
     elif name:
         session.clear()
     if request.method == "POST":

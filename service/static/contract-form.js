@@ -7,8 +7,10 @@
   const body = form.querySelector("#items tbody");
   const DIGITS = "零壹贰叁肆伍陆柒捌玖";
 
-  function parse(text, places) {
-    const m = /^\s*(\d+)(?:\.(\d*))?\s*$/.exec(text || "");
+  function parse(text, places) {             // as people type it: 1,250.50, full width, ¥
+    let s = (text || "").normalize("NFKC").trim().replace(/^¥/, "").replace(/元$/, "").trim();
+    if (/^\d{1,3}(?:[, ]\d{3})+(?:\.\d*)?$/.test(s)) s = s.replace(/[, ]/g, "");
+    const m = /^(\d+)(?:\.(\d*))?$/.exec(s);
     if (!m || (m[2] || "").length > places) return null;
     return BigInt(m[1] + (m[2] || "").padEnd(places, "0"));
   }

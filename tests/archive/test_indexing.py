@@ -4,9 +4,12 @@ it through the outbox, and it can always be rebuilt from the catalogue."""
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 
 from sqlalchemy import select, text, update
 
+from archive import contracts
+from archive.indexing import entries
 from archive.models import Document
 from archive.search import Filters
 from service import create_app
@@ -23,9 +26,9 @@ def numbers(archive, query: str = "", **filters) -> list[str]:
 def test_a_delivery_notice_is_found_by_what_it_ships_not_by_the_rest_of_the_contract(
     archive, client, auth, effective
 ):
-    number = effective()  # line 0: 数控车床 CK6150, line 1: 车床刀具套装 T-20
+    number = effective()  # line 1: 数控车床 CK6150, line 2: 车床刀具套装 T-20
     shipped = client.post(f"/api/v1/contracts/{number}/deliveries", headers=auth(), json={
-        "delivery_date": "2026-12-10", "items": [{"item": 1, "quantity": "2"}],
+        "delivery_date": "2026-12-10", "items": [{"line": 2, "quantity": "2"}],
         "carrier": "中通快运", "tracking_no": "ZT998877", "prepared_by": "张敏"})  # fmt: skip
     notice = shipped.get_json()["number"]
     assert numbers(archive, "T-20", kind="delivery_notice") == [notice]
@@ -39,7 +42,7 @@ def test_an_amendment_is_found_by_the_products_it_changes(archive, client, auth,
     number = effective()
     client.post(f"/api/v1/contracts/{number}/amendments", headers=auth(), json={
         "reason": "更换刀具型号", "effective_on": "2026-12-01",
-        "changes": [{"field": "spec", "item": 1, "after": "T-30"}]})  # fmt: skip
+        "changes": [{"field": "spec", "line": 2, "after": "T-30"}]})  # fmt: skip
     assert numbers(archive, "T-30") == [f"{number}-BC01"]
     assert numbers(archive, "CK6150", kind="amendment") == []
 
@@ -87,6 +90,28 @@ def test_an_empty_or_replaced_index_is_rebuilt_at_start(
     restarted = create_app(settings).extensions["hetong.archive"]
     assert numbers(restarted, "临平") == [number]
     assert not list(index.glob("*.seg")) and not list(index.glob("*.toc"))
+    restarted.close()
+
+
+def test_an_index_built_by_an_older_analysis_is_rebuilt_at_start(
+    settings, archive, create, payload, data_dir, database
+):
+    payload["items"][1]["unit_price"] = "1001.10"  # the contract prints 1,001.10
+    number = create(payload)["contract_no"]
+    with archive.index.batch() as batch:  # what only the old index holds
+        batch.add(replace(entries(contracts.get(archive, number))[0], key="OLD-1",
+                          number="OLD-1"))  # fmt: skip
+    assert numbers(archive, "临平") == sorted([number, "OLD-1"])
+    if database == "postgresql":
+        with archive.catalogue.engine.begin() as connection:
+            connection.execute(text("UPDATE hetong_search.state SET analysis = '0-older'"))
+    else:
+        current = (data_dir / "index" / "tantivy" / "CURRENT").read_text().strip()
+        (data_dir / "index" / "tantivy" / current / "ANALYSIS").write_text("1\n")
+    archive.close()
+    restarted = create_app(settings).extensions["hetong.archive"]
+    assert numbers(restarted, "临平") == [number]
+    assert numbers(restarted, "1001.10") == numbers(restarted, "1,001.10") == [number]
     restarted.close()
 
 

@@ -86,7 +86,9 @@ def test_a_clerk_creates_a_contract_and_an_archivist_finds_it(server, browser, p
     assert clerk.goto(f"{server}/retention").status == 403
 
     clerk.goto(f"{server}/contracts/new")
-    wrong = {**payload, "items": [payload["items"][0], {**payload["items"][1], "quantity": "0"}]}
+    # a price typed as people type it, with a thousands separator; a quantity that cannot be
+    wrong = {**payload, "items": [payload["items"][0], {**payload["items"][1], "quantity": "0",
+                                                        "unit_price": "1,250.50"}]}  # fmt: skip
     fill_contract(clerk, wrong)
     # live amounts and capitals while typing
     expect(clerk.locator("#total")).to_have_text("¥370,000.00")
@@ -119,7 +121,8 @@ def test_a_clerk_creates_a_contract_and_an_archivist_finds_it(server, browser, p
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
     assert "叁拾捌万贰仟伍佰零伍元整" in text and "杭州临平精工机械有限公司" in text
     archivist.goto(f"{server}/access-log")
-    expect(archivist.get_by_role("cell", name="HT-202611-0001")).to_be_visible()
+    expect(archivist.get_by_role("cell", name="HT-202611-0001", exact=True)).to_be_visible()
+    expect(archivist.get_by_role("cell", name="销售合同 HT-202611-0001（PDF）")).to_be_visible()
 
     manager = sign_in(browser, server, "wang")
     manager.goto(f"{server}/contracts/HT-202611-0001")

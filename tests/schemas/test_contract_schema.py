@@ -64,3 +64,11 @@ def test_clauses_may_span_lines_but_names_may_not(payload):
     assert ContractSchema().load(payload)["breach_liability"] == "第一款。\n第二款。"
     payload["buyer"]["name"] = "杭州\n公司"
     assert "buyer.name" in errors_of(payload)
+
+
+def test_an_api_client_sending_thousands_separators_is_told_to_drop_them(payload):
+    payload["items"][0]["unit_price"] = "185,000.00"
+    with pytest.raises(ValidationError) as refused:
+        ContractSchema().load(payload)
+    (message,) = flatten_errors(refused.value.messages)["items.0.unit_price"]
+    assert "千位分隔符" in message and '"185000.00"' in message

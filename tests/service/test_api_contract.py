@@ -29,9 +29,9 @@ def _a_whole_dossier(base: str, token: str, payload: dict) -> str:
     call(f"{url}/status", token=token, body={"status": "effective"})
     call(f"{url}/amendments", token=token, body={
         "reason": "更换型号", "effective_on": "2026-12-01",
-        "changes": [{"field": "spec", "item": 0, "after": "CK6180"}]})  # fmt: skip
+        "changes": [{"field": "spec", "line": 1, "after": "CK6180"}]})  # fmt: skip
     call(f"{url}/deliveries", token=token, body={
-        "delivery_date": "2026-12-10", "items": [{"item": 1, "quantity": "2"}],
+        "delivery_date": "2026-12-10", "items": [{"line": 2, "quantity": "2"}],
         "carrier": "中通快运", "tracking_no": "ZT998877", "prepared_by": "张敏"})  # fmt: skip
     call(f"{url}/payments", token=token, body={
         "amount": "1000.00", "paid_on": "2026-11-25", "method": "银行转账"})  # fmt: skip

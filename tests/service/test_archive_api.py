@@ -205,8 +205,8 @@ def test_volumes_are_listed_by_year_and_region(client, auth, create, payload):
     create(payload)
     volumes = client.get("/api/v1/volumes", headers=auth("archivist")).get_json()["items"]
     assert volumes == [
-        {"year": 2026, "region": "华东", "contracts": 2, "documents": 2},
-        {"year": 2026, "region": "华北", "contracts": 1, "documents": 1},
+        {"year": 2026, "region": "华东", "contracts": 2, "documents": 2, "destroyed": 0},
+        {"year": 2026, "region": "华北", "contracts": 1, "documents": 1, "destroyed": 0},
     ]
 
 
@@ -219,7 +219,7 @@ def test_the_bound_volume_has_contents_and_a_bookmark_per_contract(
         "reason": "调整", "effective_on": "2026-12-01",
         "changes": [{"field": "payment.terms", "after": "验收后10日内付清"}]})  # fmt: skip
     client.post(f"/api/v1/contracts/{first}/deliveries", headers=auth(), json={
-        "delivery_date": "2026-12-10", "items": [{"item": 0, "quantity": "1"}],
+        "delivery_date": "2026-12-10", "items": [{"line": 1, "quantity": "1"}],
         "carrier": "顺丰物流", "tracking_no": "SF1", "prepared_by": "张敏"})  # fmt: skip
 
     response = client.get("/api/v1/volumes/2026/华东/pdf", headers=auth("archivist"))

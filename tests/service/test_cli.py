@@ -57,7 +57,7 @@ def test_approval_from_the_cli_acts_as_a_named_manager(runner, create, tokens):
         main, ["--as", "manager-user", "contracts", "status", number, "effective"]
     )
     assert approved.exit_code == 0, approved.output
-    assert approved.output.split() == [number, "effective"]
+    assert approved.output.split() == [number, "已生效"]
 
 
 def test_export_writes_the_pdf(runner, create, tmp_path):

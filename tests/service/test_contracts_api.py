@@ -127,7 +127,8 @@ def test_a_manager_makes_a_contract_effective_and_the_lifecycle_is_enforced(clie
     assert approved.get_json()["status"] == "effective"
     assert approved.get_json()["approved_by"] == "manager-user"
 
-    done = client.post(url, json={"status": "completed"}, headers=auth("clerk"))
+    done = client.post(url, json={"status": "completed", "force": True, "note": "已线下交付"},
+                       headers=auth("clerk"))  # fmt: skip
     assert done.get_json()["status"] == "completed"
     again = client.post(url, json={"status": "terminated"}, headers=auth("manager"))
     assert again.status_code == 409
@@ -135,6 +136,74 @@ def test_a_manager_makes_a_contract_effective_and_the_lifecycle_is_enforced(clie
     bad = client.post(url, json={"status": "archived"}, headers=auth("manager"))
     assert bad.status_code == 422
     assert "status" in bad.get_json()["errors"]
+
+
+def test_completing_a_contract_with_goods_undelivered_or_money_owed_asks_for_a_reason(
+    client, auth, archive, effective
+):
+    number = effective()
+    url = f"/api/v1/contracts/{number}/status"
+    refused = client.post(url, json={"status": "completed"}, headers=auth("clerk"))
+    assert refused.status_code == 409
+    message = refused.get_json()["message"]
+    for said in ("第1项", "数控车床", "未发货 2 台", "第2项", "车床刀具套装", "未发货 10 套",
+                 "382,505.00", "force", "note"):  # fmt: skip
+        assert said in message, said
+    unexplained = client.post(url, json={"status": "completed", "force": True},
+                              headers=auth("clerk"))  # fmt: skip
+    assert unexplained.status_code == 422
+    assert "note" in unexplained.get_json()["errors"]
+    not_a_boolean = client.post(url, json={"status": "completed", "force": "yes", "note": "x"},
+                                headers=auth("clerk"))  # fmt: skip
+    assert not_a_boolean.status_code == 422 and "force" in not_a_boolean.get_json()["errors"]
+    shown = client.get(f"/api/v1/contracts/{number}", headers=auth()).get_json()
+    assert shown["status"] == "effective"
+
+    done = client.post(url, headers=auth("clerk"), json={
+        "status": "completed", "force": True, "note": "需方书面确认收货，余款另案追收",
+    })  # fmt: skip
+    assert done.status_code == 200, done.get_json()
+    assert done.get_json()["status"] == "completed"
+    with archive.catalogue.reading() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.target == number,
+                                                   AuditEntry.action == "contract.status")
+                          .order_by(AuditEntry.id.desc())).first()  # fmt: skip
+    assert entry.note == "需方书面确认收货，余款另案追收"
+    assert entry.detail["forced"] is True and entry.detail["outstanding"] == "382505.00"
+    assert [line["line"] for line in entry.detail["undelivered"]] == [1, 2]
+
+
+def test_a_contract_delivered_and_paid_in_full_completes_without_a_question(
+    client, auth, effective
+):
+    number = effective()
+    shipped = client.post(f"/api/v1/contracts/{number}/deliveries", headers=auth(), json={
+        "delivery_date": "2026-11-23", "items": [{"line": 1, "quantity": "2"},
+                                                 {"line": 2, "quantity": "10"}],
+        "carrier": "德邦", "tracking_no": "DB1", "prepared_by": "张敏"})  # fmt: skip
+    assert shipped.status_code == 201, shipped.get_json()
+    paid = client.post(f"/api/v1/contracts/{number}/payments", headers=auth(), json={
+        "amount": "382505.00", "paid_on": "2026-11-24", "method": "银行转账"})  # fmt: skip
+    assert paid.status_code == 201, paid.get_json()
+    done = client.post(f"/api/v1/contracts/{number}/status", json={"status": "completed"},
+                       headers=auth("clerk"))  # fmt: skip
+    assert done.status_code == 200, done.get_json()
+
+
+def test_only_a_manager_reopens_a_completed_contract_and_says_why(client, auth, effective):
+    number = effective()
+    url = f"/api/v1/contracts/{number}/status"
+    client.post(url, json={"status": "completed", "force": True, "note": "误操作前"},
+                headers=auth("clerk"))  # fmt: skip
+    clerk = client.post(url, json={"status": "effective", "note": "点错了"}, headers=auth("clerk"))
+    assert clerk.status_code == 403 and "销售经理" in clerk.get_json()["message"]
+    silent = client.post(url, json={"status": "effective"}, headers=auth("manager"))
+    assert silent.status_code == 422 and "note" in silent.get_json()["errors"]
+    reopened = client.post(url, json={"status": "effective", "note": "货物尚未交付，误标履行完毕"},
+                           headers=auth("manager"))  # fmt: skip
+    assert reopened.status_code == 200, reopened.get_json()
+    body = reopened.get_json()
+    assert body["status"] == "effective" and body["approved_by"] == "manager-user"
 
 
 def _catalogue_counts(archive) -> tuple[int, int, int, int]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from concurrent.futures import ThreadPoolExecutor
+from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
@@ -17,7 +19,7 @@ PRICE_RISE = {
     "reason": "原材料价格上涨，经双方协商调整单价",
     "effective_on": "2026-12-05",
     "changes": [
-        {"field": "unit_price", "item": 0, "after": "192000.00"},
+        {"field": "unit_price", "line": 1, "after": "192000.00"},
         {"field": "delivery.deadline", "after": "2027-01-15"},
         {"field": "clause", "after": "增加：供方提供两年免费保修。"},
     ],
@@ -25,7 +27,8 @@ PRICE_RISE = {
 
 
 def shipment(*lines, date="2026-12-10", tracking="SF1234567890"):
-    return {"delivery_date": date, "items": [{"item": i, "quantity": q} for i, q in lines],
+    """A delivery notice shipping (line, quantity) pairs; lines count from 1."""
+    return {"delivery_date": date, "items": [{"line": n, "quantity": q} for n, q in lines],
             "carrier": "顺丰物流", "tracking_no": tracking, "prepared_by": "张敏"}  # fmt: skip
 
 
@@ -117,7 +120,7 @@ def test_a_price_rise_makes_a_paid_contract_owe_money_again(post, effective, dos
 
 def test_a_major_change_needs_a_manager(post, effective):
     number = effective()
-    big = {**PRICE_RISE, "changes": [{"field": "quantity", "item": 0, "after": "3"}]}  # +48%
+    big = {**PRICE_RISE, "changes": [{"field": "quantity", "line": 1, "after": "3"}]}  # +48%
     refused = post(number, "amendments", big, role="clerk")
     assert refused.status_code == 403
     message = refused.get_json()["message"]
@@ -128,13 +131,14 @@ def test_a_major_change_needs_a_manager(post, effective):
 def test_amendment_errors_name_the_change(post, effective):
     number = effective()
     cases = [
-        ({"field": "unit_price", "item": 5, "after": "1.00"}, "changes.0.item"),
-        ({"field": "unit_price", "after": "1.00"}, "changes.0.item"),
-        ({"field": "unit_price", "item": 0, "after": "1.001"}, "changes.0.after"),
-        ({"field": "quantity", "item": 0, "after": "0"}, "changes.0.after"),
+        ({"field": "unit_price", "line": 5, "after": "1.00"}, "changes.0.line"),
+        ({"field": "unit_price", "line": 0, "after": "1.00"}, "changes.0.line"),
+        ({"field": "unit_price", "after": "1.00"}, "changes.0.line"),
+        ({"field": "unit_price", "line": 1, "after": "1.001"}, "changes.0.after"),
+        ({"field": "quantity", "line": 1, "after": "0"}, "changes.0.after"),
         ({"field": "payment.due_on", "after": "2027/01/31"}, "changes.0.after"),
         ({"field": "delivery.deadline", "after": "2020-01-01"}, "changes.0.after"),
-        ({"field": "unit_price", "item": 0, "before": "1.00", "after": "2.00"}, "changes.0.before"),
+        ({"field": "unit_price", "line": 1, "before": "1.00", "after": "2.00"}, "changes.0.before"),
         ({"field": "colour", "after": "red"}, "changes.0.field"),
     ]
     for change, path in cases:
@@ -144,13 +148,45 @@ def test_amendment_errors_name_the_change(post, effective):
     assert post(number, "amendments", {"reason": "x"}).status_code == 422
 
 
+def test_lines_are_counted_from_1_as_the_documents_print_them(post, effective, dossier):
+    """The 2nd line (车床刀具套装) is line 2 in a request, in an answer and in the PDF's 第2项."""
+    number = effective()
+    changed = post(number, "amendments", {**PRICE_RISE, "changes": [
+        {"field": "unit_price", "line": 2, "after": "1300.00"}]}).get_json()  # fmt: skip
+    (change,) = changed["changes"]
+    assert (change["line"], change["label"]) == (2, "第2项（车床刀具套装）单价")
+    assert "item" not in change
+    items = dossier(number)["terms"]["items"]
+    assert (items[0]["unit_price"], items[1]["unit_price"]) == ("185000.00", "1300.00")
+
+    shipped = post(number, "deliveries", shipment((2, "3"))).get_json()
+    assert [(line["line"], line["name"]) for line in shipped["lines"]] == [(2, "车床刀具套装")]
+    assert dossier(number)["deliveries"][0]["lines"][0]["line"] == 2
+    too_far = post(number, "deliveries", shipment((3, "1"), tracking="SF2"))
+    assert too_far.status_code == 422
+    assert "1–2" in too_far.get_json()["errors"]["items.0.line"][0]
+
+
+def test_the_old_item_key_counted_from_0_is_refused_saying_to_use_line(post, effective):
+    number = effective()
+    old_change = post(number, "amendments", {**PRICE_RISE, "changes": [
+        {"field": "unit_price", "item": 1, "after": "1300.00"}]})  # fmt: skip
+    old_shipment = post(
+        number, "deliveries", {**shipment((1, "1")), "items": [{"item": 0, "quantity": "1"}]}
+    )
+    for response, path in ((old_change, "changes.0.item"), (old_shipment, "items.0.item")):
+        assert response.status_code == 422
+        (message,) = response.get_json()["errors"][path]
+        assert "line" in message and "从 1" in message
+
+
 def test_partial_deliveries_add_up_and_over_delivery_is_refused(post, effective, dossier):
     number = effective()
-    first = post(number, "deliveries", shipment((0, "1"), (1, "4")))
+    first = post(number, "deliveries", shipment((1, "1"), (2, "4")))
     assert first.status_code == 201, first.get_json()
     assert first.get_json()["number"] == "FH-202612-0001"
     assert first.headers["Location"].endswith(f"/{number}/deliveries/FH-202612-0001")
-    second = post(number, "deliveries", shipment((1, "6"), date="2026-12-12", tracking="SF2"))
+    second = post(number, "deliveries", shipment((2, "6"), date="2026-12-12", tracking="SF2"))
     assert [line["quantity"] for line in second.get_json()["lines"]] == ["6"]
     lines = dossier(number)["terms"]["items"]
     assert [(i["delivered"], i["remaining"]) for i in lines] == [("1", "1"), ("10", "0")]
@@ -158,32 +194,32 @@ def test_partial_deliveries_add_up_and_over_delivery_is_refused(post, effective,
         "FH-202612-0001", "FH-202612-0002",
     ]  # fmt: skip
 
-    over = post(number, "deliveries", shipment((0, "2"), tracking="SF3"))
+    over = post(number, "deliveries", shipment((1, "2"), tracking="SF3"))
     assert over.status_code == 422
     message = over.get_json()["errors"]["items.0.quantity"][0]
     assert "数控车床" in message and "尚未发货 1台" in message
     assert len(over.get_json().get("deliveries", [])) == 0
 
-    last = post(number, "deliveries", shipment((0, "1"), tracking="SF4"))
+    last = post(number, "deliveries", shipment((1, "1"), tracking="SF4"))
     assert last.status_code == 201
     assert dossier(number)["terms"]["items"][0]["remaining"] == "0"
 
 
 def test_an_amended_quantity_is_what_can_be_shipped(post, effective):
     number = effective()
-    post(number, "deliveries", shipment((1, "8")))
-    fewer = {**PRICE_RISE, "changes": [{"field": "quantity", "item": 1, "after": "7"}]}
+    post(number, "deliveries", shipment((2, "8")))
+    fewer = {**PRICE_RISE, "changes": [{"field": "quantity", "line": 2, "after": "7"}]}
     refused = post(number, "amendments", fewer)
     assert refused.status_code == 422
     assert "已发货 8套" in refused.get_json()["errors"]["changes.0.after"][0]
-    more = {**PRICE_RISE, "changes": [{"field": "quantity", "item": 1, "after": "12"}]}
+    more = {**PRICE_RISE, "changes": [{"field": "quantity", "line": 2, "after": "12"}]}
     assert post(number, "amendments", more).status_code == 201
-    assert post(number, "deliveries", shipment((1, "4"), tracking="SF9")).status_code == 201
+    assert post(number, "deliveries", shipment((2, "4"), tracking="SF9")).status_code == 201
 
 
 def test_the_delivery_notice_has_six_labelled_copies(client, auth, post, effective):
     number = effective()
-    doc = post(number, "deliveries", shipment((0, "1"), (1, "4"))).get_json()["document"]
+    doc = post(number, "deliveries", shipment((1, "1"), (2, "4"))).get_json()["document"]
     assert doc["kind"] == "delivery_notice"
     data = client.get(doc["pdf"]["url"], headers=auth("archivist")).data
     pages = [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
@@ -210,9 +246,9 @@ def test_amendments_and_deliveries_need_an_effective_contract(
         number = create()["contract_no"]
     else:
         number = effective()
-        client.post(f"/api/v1/contracts/{number}/status", json={"status": status},
-                    headers=auth("manager"))  # fmt: skip
-    for what, body in (("amendments", PRICE_RISE), ("deliveries", shipment((0, "1")))):
+        client.post(f"/api/v1/contracts/{number}/status", headers=auth("manager"),
+                    json={"status": status, "force": True, "note": "提前结束"})  # fmt: skip
+    for what, body in (("amendments", PRICE_RISE), ("deliveries", shipment((1, "1")))):
         response = post(number, what, body)
         assert response.status_code == 409, what
         assert "已生效" in response.get_json()["message"]
@@ -244,6 +280,17 @@ def test_payments_track_what_is_owed(client, auth, post, create, effective):
 
     done = post(number, "payments", payment("267753.50", reference="R2")).get_json()
     assert (done["payment_state"], done["outstanding"]) == ("paid", "0.00")
+
+
+def test_a_payment_cannot_be_dated_after_today_in_china(post, effective):
+    number = effective()
+    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    for day in (today + dt.timedelta(days=1), dt.date(2031, 1, 1)):
+        refused = post(number, "payments", payment("100.00", on=day.isoformat()))
+        assert refused.status_code == 422, refused.get_json()
+        (message,) = refused.get_json()["errors"]["paid_on"]
+        assert "晚于今天" in message and today.isoformat() in message
+    assert post(number, "payments", payment("100.00", on=today.isoformat())).status_code == 201
 
 
 def test_overdue_is_judged_on_a_day(client, auth, post, effective):
@@ -300,7 +347,7 @@ def test_receivables_list_money_owed_oldest_due_first(client, auth, post, effect
 def test_the_dossier_lists_every_document_in_order(client, auth, post, effective):
     number = effective()
     post(number, "amendments", PRICE_RISE)
-    post(number, "deliveries", shipment((0, "1")))
+    post(number, "deliveries", shipment((1, "1")))
     post(number, "payments", payment("1000.00"))
     shown = client.get(f"/api/v1/contracts/{number}", headers=auth("archivist")).get_json()
     assert [(d["kind"], d["number"]) for d in shown["documents"]] == [

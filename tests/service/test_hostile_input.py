@@ -21,7 +21,7 @@ STEP = {"reason": "原材料上涨", "effective_on": "2026-12-05"}
 
 
 def _price(client, auth, number: str, price: str, role: str = "clerk"):
-    change = {"field": "unit_price", "item": 0, "after": price}
+    change = {"field": "unit_price", "line": 1, "after": price}
     return client.post(f"/api/v1/contracts/{number}/amendments", headers=auth(role),
                        json={**STEP, "changes": [change]})  # fmt: skip
 

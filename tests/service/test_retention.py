@@ -20,6 +20,8 @@ from templates.destruction import HASH_PREFIX
 from tests.helpers import pdf_text
 
 SIGNED = {"2019": "2019-05-10", "2020": "2020-03-15", "2021": "2021-08-01"}
+# Nothing of these was shipped through hetong: completing them is confirmed with a reason.
+DONE = {"status": "completed", "force": True, "note": "货物已由需方自提"}
 
 
 @pytest.fixture
@@ -48,27 +50,27 @@ def spread(client, auth, payload):
     names = {}
     # Due 2026-01-01 (signed 2020):
     names["paid"] = n = contract(SIGNED["2020"])
-    effective(n), pay(n, "382505.00"), act(n, "status", {"status": "completed"})
+    effective(n), pay(n, "382505.00"), act(n, "status", DONE)
     names["partly_paid"] = n = contract(SIGNED["2020"], "华北", buyer="天津重工机械有限公司")
-    effective(n), pay(n, "100000.00"), act(n, "status", {"status": "completed"})
+    effective(n), pay(n, "100000.00"), act(n, "status", DONE)
     names["unpaid_terminated"] = n = contract(SIGNED["2020"], "华北")
     effective(n), act(n, "status", {"status": "terminated"})
     names["amended"] = n = contract(SIGNED["2020"])
     effective(n), pay(n, "382505.00")
     act(n, "amendments", {"reason": "涨价", "effective_on": "2020-04-01", "changes": [
-        {"field": "unit_price", "item": 1, "after": "1300.00"}]})  # fmt: skip
-    act(n, "status", {"status": "completed"})  # paid the old total: owes 495.00 now
+        {"field": "unit_price", "line": 2, "after": "1300.00"}]})  # fmt: skip
+    act(n, "status", DONE)  # paid the old total: owes 495.00 now
     names["held"] = n = contract(SIGNED["2020"])
-    effective(n), pay(n, "382505.00"), act(n, "status", {"status": "completed"})
+    effective(n), pay(n, "382505.00"), act(n, "status", DONE)
     act(n, "hold", {"reason": "诉讼保全：(2025)沪0115民初1234号"}, "archivist")
     names["still_effective"] = n = contract(SIGNED["2020"])
     effective(n)
     names["draft"] = contract(SIGNED["2020"], "华南")
     names["old_paid"] = n = contract(SIGNED["2019"], "华南")  # due 2025-01-01
-    effective(n), pay(n, "382505.00", "2019-08-01"), act(n, "status", {"status": "completed"})
+    effective(n), pay(n, "382505.00", "2019-08-01"), act(n, "status", DONE)
     # Not due until 2027-01-01:
     names["young_paid"] = n = contract(SIGNED["2021"])
-    effective(n), pay(n, "382505.00", "2021-09-01"), act(n, "status", {"status": "completed"})
+    effective(n), pay(n, "382505.00", "2021-09-01"), act(n, "status", DONE)
     return names
 
 
@@ -217,6 +219,7 @@ def test_after_destruction_the_contract_is_gone_but_registered(client, auth, spr
     assert stone["contract_no"] == number and stone["buyer"] == "杭州临平精工机械有限公司"
     assert stone["total"] == "382505.00" and stone["signed_on"] == "2020-03-15"
     assert {d["sha256"] for d in stone["documents"]} == set(digests)
+    assert (stone["certificate"], stone["destroyed_by"]) == (certificate, "manager-user")
     assert client.get(pdf_url, headers=auth("archivist")).status_code == 410
     assert all(not archive.storage.exists(d) for d in digests)
     found = client.get("/api/v1/search?q=HT-202003", headers=auth("archivist")).get_json()
@@ -300,6 +303,38 @@ def test_the_cli_sweep_for_cron(runner, spread):
                               "--note", "到期"])  # fmt: skip
     assert ok.exit_code == 0, ok.output
     assert "XH-" in ok.output
+
+
+def test_a_destroyed_contract_on_the_command_line_shows_its_register_entry(runner, spread):
+    """No traceback: each command that reads the contract prints what the register keeps of
+    it (JSON on stdout), says why on stderr and exits 6 (gone)."""
+    number = spread["paid"]
+    assert runner.invoke(main, ["retention", "run", "--as-of", "2026-01-01"]).exit_code == 0
+    done = runner.invoke(main, ["--as", "manager-user", "retention", "destroy", number,
+                                "--note", "到期"])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    certificate = done.output.split()[-1]
+    assert certificate.startswith("XH-")
+
+    shown = runner.invoke(main, ["contracts", "show", number])
+    assert shown.exit_code == 6, shown.output
+    assert "Traceback" not in shown.output and "已销毁" not in shown.stdout
+    assert number in shown.stderr and "销毁" in shown.stderr
+    stone = json.loads(shown.stdout)
+    assert (stone["contract_no"], stone["buyer"], stone["seller"]) == (
+        number, "杭州临平精工机械有限公司", "上海申远机电设备有限公司")  # fmt: skip
+    assert (stone["signed_on"], stone["total"], stone["paid"]) == (
+        "2020-03-15", "382505.00", "382505.00")  # fmt: skip
+    assert stone["certificate"] == certificate and stone["destroyed_by"] == "manager-user"
+    assert stone["destroyed_at"][:4] >= "2026"
+    assert len(stone["documents"]) == 2 and all(len(d["sha256"]) == 64
+                                                for d in stone["documents"])  # fmt: skip
+
+    for command in (["contracts", "export", number], ["contracts", "status", number, "completed"],
+                    ["contracts", "hold", number, "--reason", "诉讼"]):  # fmt: skip
+        result = runner.invoke(main, command)
+        assert result.exit_code == 6, (command, result.output)
+        assert json.loads(result.stdout)["certificate"] == certificate
 
 
 def test_a_failing_sweep_exits_non_zero_with_a_message(runner, spread, settings, monkeypatch):

@@ -124,6 +124,32 @@ def test_parts_of_numbers_are_found_by_prefix(engine):
         assert contracts(engine.search(query)) == {FIRST}, query
 
 
+PRICED = "电缆 RVV {size}，100 米，单价 {price} 元；合计人民币 {total} 元。"
+
+
+@pytest.mark.parametrize(("price", "total"), [("1,001.10", "100,110.00"),
+                                              ("1001.10", "100110.00")])  # fmt: skip
+def test_an_amount_is_found_with_or_without_thousands_separators(engine, price, total):
+    fill(engine, [entry(products="", text=PRICED.format(size="4×0.5", price=price,
+                                                        total=total))])  # fmt: skip
+    for query in ("1001.10", "1,001.10", "１，００１．１０", "1001", "1,001", "100110",
+                  "100110.00", "100,110", "100,110.00", "单价 1,001.10"):  # fmt: skip
+        assert contracts(engine.search(query)) == {FIRST}, query
+    for query in ("1001.11", "1,001.11", "100,111"):
+        assert engine.search(query).total == 0, query
+
+
+@pytest.mark.parametrize("size", ["4×0.5", "4x0.5", "4X0.5", "4*0.5", "4 × 0.5", "４×０.５"])
+def test_a_size_is_found_whichever_times_sign_was_typed(engine, size):
+    text = PRICED.format(size=size, price="1.10", total="110.00")
+    fill(engine, [entry(products=f"电缆 RVV {size}", text=text)])
+    for query in ("4×0.5", "4x0.5", "4X0.5", "4*0.5", "４×０.５", "RVV 4×0.5",
+                  "product:4x0.5", "0.5"):  # fmt: skip
+        assert contracts(engine.search(query)) == {FIRST}, query
+    for query in ("4×0.6", "5x0.5", "product:4x0.6"):
+        assert engine.search(query).total == 0, query
+
+
 def test_field_queries_search_only_that_field(archive):
     assert contracts(archive.search("buyer:重工")) == {SECOND}
     assert contracts(archive.search('seller:"申远机电"')) == {FIRST}

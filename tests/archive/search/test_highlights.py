@@ -34,6 +34,12 @@ def test_a_prefix_marks_the_rest_of_its_part(engine):
     assert "0571-<mark>86660000</mark>" in fragment
 
 
+def test_an_amount_or_a_size_is_marked_as_it_is_written(engine):
+    fill(engine, [entry(text="电缆 RVV 4 × 0.5，单价 1,001.10 元。")])
+    assert "单价 <mark>1,001.10</mark> 元" in highlights(engine, "1001.10")[0]
+    assert "RVV <mark>4 × 0.5</mark>，" in highlights(engine, "4x0.5")[0]
+
+
 def test_a_phrase_is_marked_whole(engine):
     fill(engine, first_contract())
     (fragment,) = highlights(engine, '"上海仲裁委员会"', "HT-202611-0001")
