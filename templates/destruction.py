@@ -37,10 +37,10 @@ def _rows(items: list[dict[str, Any]], start: int = 1) -> list[dict[str, str]]:
                 docs[d["number"]] = f"{KINDS.get(d['kind'], d['kind'])} {d['number']} " \
                                     f"{d['sha256'][:HASH_PREFIX]}"  # fmt: skip
         rows.append({
-            "no": str(n), "contract_no": item["contract_no"],
-            "code": item.get("archival_code") or "",
+            "no": str(n),
+            "numbers": f"{item['contract_no']}\n{item.get('archival_code') or ''}",
             "parties": f"{item['seller']}\n{item['buyer']}",  # a line each
-            "signed_on": item["signed_on"], "total": figures(Decimal(item["total"])),
+            "when": f"{item['signed_on']}\n{figures(Decimal(item['total']))}",
             "documents": "\n".join(docs.values()),  # a line each
         })  # fmt: skip
     return rows
@@ -92,11 +92,9 @@ def properties(number: str, title: str) -> dict[str, str]:
 
 class RowContext(Schema):
     no = fields.String()
-    contract_no = fields.String()
-    code = fields.String()
-    parties = fields.String()
-    signed_on = fields.String()
-    total = fields.String()
+    numbers = fields.String()  # contract number, then 档号
+    parties = fields.String()  # seller, then buyer
+    when = fields.String()  # signing date, then amount
     documents = fields.String()
 
 

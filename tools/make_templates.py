@@ -345,39 +345,25 @@ def destruction() -> None:
     p = doc.add_paragraph("编号：{{ number }}")
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     doc.add_paragraph("{{ intro }}")
-    # Landscape A4 less its margins is 25.3 cm: numbers, codes, dates and amounts get the
-    # width they need at 9 pt so they never break; the documents take the rest.
+    # Landscape A4 less its margins is 25.3 cm. Numbers, codes, dates and amounts get the
+    # width they need at 9 pt so they never break; what belongs together shares a cell (a
+    # number and its 档号, a date and its amount), as LibreOffice's time grows with the
+    # cells of a table: five cells a row instead of seven convert a fifth faster.
     t = table(
         doc,
-        [
-            "序号",
-            "合同编号",
-            "档号",
-            "供方 / 需方",
-            "签订日期",
-            "金额（元）",
-            "文件及 SHA-256 前 12 位",
-        ],
-        [1.1, 3.1, 3.6, 5.4, 2.3, 2.8, 7.0],
+        ["序号", "合同编号\n档号", "供方\n需方", "签订日期\n金额（元）", "文件及 SHA-256 前 12 位"],
+        [1.1, 3.7, 6.4, 3.0, 11.1],
     )
     row(t, ["{%tr for r in rows %}"])
     row(
-        t,
-        [
-            "{{ r.no }}",
-            "{{ r.contract_no }}",
-            "{{ r.code }}",
-            "{{ r.parties }}",
-            "{{ r.signed_on }}",
-            "{{ r.total }}",
-            "{{ r.documents }}",
-        ],
+        t, ["{{ r.no }}", "{{ r.numbers }}", "{{ r.parties }}", "{{ r.when }}", "{{ r.documents }}"]
     )
     row(t, ["{%tr endfor %}"])
-    fix_widths(t, right=(5,))
+    fix_widths(t, right=(3,))
     small_text(t, 9)
     repeat_header_keep_rows(t)
-    doc.add_paragraph("{{ approval }}")
+    # The approval and the signatures are one block: never split across pages.
+    doc.add_paragraph("{{ approval }}").paragraph_format.keep_with_next = True
     doc.add_paragraph("档案管理人员：　　　　　　　　　监销人：")
     footer(doc, "{{ number }}（永久保存）", pages=True)
     doc.save(OUT / "destruction.docx")

@@ -77,7 +77,7 @@ def test_every_page_is_numbered_and_repeats_the_table_header(pages):
     for n, page in enumerate(pages, 1):
         assert re.search(rf"第\s*{n}\s*页\s*共\s*{len(pages)}\s*页", page), f"page {n} unnumbered"
         assert "XQ-2026-0001" in page
-        assert re.search(r"序号\s+合同编号\s+档号", page), f"page {n} has no table header"
+        assert re.search(r"序号\s+合同编号\s+供方", page), f"page {n} has no table header"
 
 
 def test_a_row_is_never_split_across_pages(pages):
