@@ -128,5 +128,14 @@ class AccessLogArgs(QueryArgs):
     to = fields.Date(metadata={"description": "截止日期（含）"})
 
 
+VOLUME_KINDS = ("regular", "unpaid")
+
+
+class VolumeArgs(QueryArgs):
+    kind = one_of(VOLUME_KINDS, load_default="regular",
+                  metadata={"description": "regular：按年、按区域的案卷；"
+                                           "unpaid：其未收款另册"})  # fmt: skip
+
+
 class DownloadArgs(QueryArgs):
     purpose = Text(max_length=200, metadata={"description": "查阅/借阅用途，记入查阅登记"})

@@ -301,6 +301,10 @@ class AccessEntrySchema(Schema):
 class VolumeSchema(Schema):
     year = fields.Integer()
     region = _str()
+    kind = _enum(
+        ("regular", "unpaid"), "regular 按年、按区域的案卷；unpaid 其未收款另册（欠款合同另册保管）"
+    )
+    title = _str("案卷名称，如 2020·华东 或 2020·华东·未收款另册")
     contracts = fields.Integer(metadata={"description": "卷中现存的合同数（已销毁的不计）"})
     documents = fields.Integer(metadata={"description": "现存合同的文件数"})
     destroyed = fields.Integer(metadata={"description": "按保存期限已销毁的合同数"})

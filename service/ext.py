@@ -30,23 +30,7 @@ def build_archive(values: dict[str, Any]) -> Archive:
     data_dir = Path(values["DATA_DIR"])
     data_dir.mkdir(parents=True, exist_ok=True)
     data_dir.chmod(0o700)
-    hosts = values["CONVERTER_URLS"]
-    if isinstance(hosts, str):  # a TOML file may give one string
-        hosts = hosts.split(",")
-    # Conversion hosts when any URL is given; otherwise LibreOffice workers of our own.
-    converter = Converter(
-        url=values["CONVERTER_URL"],
-        urls=hosts,
-        profile_dir=data_dir / "run" / "libreoffice-profile",
-        log_file=data_dir / "run" / "unoserver.log",
-        workers=values["CONVERTER_WORKERS"],
-        recycle=values["CONVERTER_RECYCLE"],
-        queue=values["CONVERTER_QUEUE"],
-        queue_wait=values["CONVERTER_QUEUE_WAIT"],
-        python=values["CONVERTER_PYTHON"],
-        timeout=values["CONVERTER_TIMEOUT"],
-        start_timeout=values["CONVERTER_START_TIMEOUT"],
-    )
+    converter = build_converter(values, data_dir / "run")
     return Archive(
         data_dir=data_dir,
         database_url=values["DATABASE_URL"],
@@ -70,6 +54,27 @@ def build_archive(values: dict[str, Any]) -> Archive:
             wall_seconds=values["UPLOAD_WALL_SECONDS"],
             memory_bytes=values["UPLOAD_MEMORY"],
         ),
+    )
+
+
+def build_converter(values: dict[str, Any], run_dir: Path) -> Converter:
+    """Conversion hosts when any URL is given; otherwise LibreOffice workers of our own, their
+    profiles under ``run_dir`` (the data root's ``run/``, or a temporary folder)."""
+    hosts = values["CONVERTER_URLS"]
+    if isinstance(hosts, str):  # a TOML file may give one string
+        hosts = hosts.split(",")
+    return Converter(
+        url=values["CONVERTER_URL"],
+        urls=hosts,
+        profile_dir=run_dir / "libreoffice-profile",
+        log_file=run_dir / "unoserver.log",
+        workers=values["CONVERTER_WORKERS"],
+        recycle=values["CONVERTER_RECYCLE"],
+        queue=values["CONVERTER_QUEUE"],
+        queue_wait=values["CONVERTER_QUEUE_WAIT"],
+        python=values["CONVERTER_PYTHON"],
+        timeout=values["CONVERTER_TIMEOUT"],
+        start_timeout=values["CONVERTER_START_TIMEOUT"],
     )
 
 

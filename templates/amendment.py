@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import Schema, fields
 
 from schemas.money import figures, upper
-from templates.sales_contract import PartyContext, _party, chinese_date, dossier_properties
+from templates.sales_contract import PartyContext, _party, bare, chinese_date, dossier_properties
 
 TEMPLATE = "amendment"
 TITLE = "补充协议"
@@ -44,7 +44,7 @@ def context(number: str, contract, terms: dict[str, Any], record: dict[str, Any]
         "contract_signed_on": chinese_date(contract.signed_on),
         "seller": _party(terms["seller"]),
         "buyer": _party(terms["buyer"]),
-        "reason": record["reason"],
+        "reason": bare(record["reason"]),
         "effective_on": chinese_date(record["effective_on"]),
         "changes": changes,
         "total_before": figures(total_before),

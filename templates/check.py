@@ -107,7 +107,22 @@ SPECS: dict[str, TemplateSpec] = {
     ),
     volume_contents.TEMPLATE: TemplateSpec(
         volume_contents.VolumeContentsContext,
-        lambda: volume_contents.context(2026, "华东", [(_SampleVolumeEntry(), 3, 2)]),
+        lambda: volume_contents.context(
+            volume_contents.SAMPLE_HEAD, volume_contents.sample_entries(3), "示例说明。"
+        ),
+    ),
+    volume_contents.COVER: TemplateSpec(
+        volume_contents.VolumeCoverContext,
+        lambda: volume_contents.cover_context(volume_contents.SAMPLE_HEAD),
+    ),
+    volume_contents.NOTES: TemplateSpec(
+        volume_contents.VolumeNotesContext,
+        lambda: volume_contents.notes_context(
+            volume_contents.SAMPLE_HEAD,
+            [_SampleVolumeEntry()],
+            {_SampleVolumeEntry.contract_no: "XH-2026-0001"},
+            ["示例说明。"],
+        ),
     ),
 }
 

@@ -32,6 +32,16 @@ def total_of(items: list[dict[str, Any]]) -> Decimal:
     return quantize(sum((line_amount(i["quantity"], i["unit_price"]) for i in items), Decimal(0)))
 
 
+# What a clerk may end a clause with that the template's own punctuation would double.
+TRAILING = "。；，、：,;:. \t\r\n\u3000"
+
+
+def bare(text: str) -> str:
+    """User text without its closing punctuation: the template adds its own (。 or ；), so a
+    clause never reads 质保金5%。；需方… or 增订一台。，经双方…"""
+    return text.rstrip(TRAILING) or text
+
+
 def _party(party: dict[str, Any]) -> dict[str, str]:
     keys = ("name", "address", "representative", "phone", "bank", "account", "tax_id")
     return {k: party.get(k) or "" for k in keys}
@@ -61,25 +71,25 @@ def context(contract_no: str, data: dict[str, Any]) -> dict[str, Any]:
         "items": items,
         "total": figures(total),
         "total_upper": upper(total),
-        "quality_standard": data["quality_standard"],
+        "quality_standard": bare(data["quality_standard"]),
         "transport": {
-            "method": data["transport"]["method"],
+            "method": bare(data["transport"]["method"]),
             "freight_payer": FREIGHT_PAYER[data["transport"]["freight_paid_by"]],
         },
         "delivery": {
             "deadline": chinese_date(data["delivery"]["deadline"]),
-            "place": data["delivery"]["place"],
-            "acceptance": data["delivery"]["acceptance"],
+            "place": bare(data["delivery"]["place"]),
+            "acceptance": bare(data["delivery"]["acceptance"]),
         },
         "payment": {
-            "method": data["payment"]["method"],
-            "terms": data["payment"]["terms"],
+            "method": bare(data["payment"]["method"]),
+            "terms": bare(data["payment"]["terms"]),
             "due_on": chinese_date(data["payment"]["due_on"]),
         },
-        "liability_exemptions": data["liability_exemptions"],
-        "breach_liability": data["breach_liability"],
-        "dispute_resolution": data["dispute_resolution"],
-        "extra_clauses": list(data.get("extra_clauses") or []),
+        "liability_exemptions": bare(data["liability_exemptions"]),
+        "breach_liability": bare(data["breach_liability"]),
+        "dispute_resolution": bare(data["dispute_resolution"]),
+        "extra_clauses": [bare(text) for text in data.get("extra_clauses") or []],
         "salesperson": data.get("salesperson") or "",
     }
 

@@ -11,6 +11,7 @@ LibreOffice picks Simplified-Chinese glyph forms (see TOOLCHAIN-NOTES).
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 from docx import Document
@@ -145,13 +146,71 @@ def small_text(t, size: float) -> None:
                     run.font.size = Pt(size)
 
 
-def items_table(doc, var: str, collection: str) -> None:
-    """Products with quantities, prices and amounts, and the total in figures and 大写."""
-    t = table(
-        doc,
-        ["序号", "产品名称", "规格型号", "单位", "数量", "单价（元）", "金额（元）"],
-        [1.2, 4.0, 2.6, 1.2, 1.6, 2.6, 3.2],
-    )
+def cell_margins(t, cm: float) -> None:
+    """Left and right cell padding: narrow columns keep their width for what they hold."""
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:w"), str(round(cm * 567)))
+        el.set(qn("w:type"), "dxa")
+        margins.append(el)
+    t._tbl.tblPr.append(margins)
+
+
+def keep_together(t) -> None:
+    """A table that is one block (signatures): no row splits, every row keeps with the next,
+    the last with the paragraph after the table."""
+    for r in t.rows:
+        r._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+        for cell in r.cells:
+            for p in cell.paragraphs:
+                p.paragraph_format.keep_with_next = True
+
+
+def row_height(t, index: int, cm: float) -> None:
+    height = OxmlElement("w:trHeight")
+    height.set(qn("w:val"), str(round(cm * 567)))
+    height.set(qn("w:hRule"), "atLeast")
+    t.rows[index]._tr.get_or_add_trPr().append(height)
+
+
+def latin_in_english(doc) -> None:
+    """Tag Latin text en-US, East-Asian text stays zh-CN (its glyph forms). LibreOffice
+    breaks figures tagged zh-CN anywhere (¥384,400. / 00, 2019 年 5 月 1 / 0 日); with
+    Western line-breaking rules an amount, a date or a code stays whole on its line."""
+    parts = [doc.styles.element, doc.element]
+    parts += [section.footer._element for section in doc.sections]
+    for part in parts:
+        for lang in part.iter(qn("w:lang")):
+            lang.set(qn("w:val"), "en-US")
+
+
+def no_further_text(doc) -> None:
+    """（以下无正文）: the text ends here and keeps with the signature block below it."""
+    p = doc.add_paragraph("（以下无正文）")
+    p.paragraph_format.keep_with_next = True
+
+
+def items_table(doc, var: str, collection: str, caption: str = "") -> None:
+    """Products with quantities, prices and amounts, and the total in figures and 大写.
+
+    Portrait A4 less its margins is 16.6 cm. At 9 pt with 1 mm cell padding, 规格型号 holds
+    a model like QJ-2000X/SS-B12 on one line, 数量 nine digits, the price and amount columns
+    100,000,000.00 (and the amount column more); the product name takes the rest and wraps.
+    With a ``caption`` (a delivery notice's copy), a first row names the copy on every page.
+    """
+    header = ["序号", "产品名称", "规格型号", "单位", "数量", "单价（元）", "金额（元）"]
+    t = table(doc, header, [1.0, 2.9, 3.6, 1.0, 2.0, 2.8, 3.3])
+    if caption:
+        first = t.rows[0]._tr
+        first.addprevious(copy.deepcopy(first))
+        cells = t.rows[0].cells
+        merged = cells[0].merge(cells[-1])
+        for p in merged.paragraphs[1:]:
+            p._p.getparent().remove(p._p)
+        merged.paragraphs[0].clear()
+        merged.paragraphs[0].add_run(caption)
+        merged.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
     row(t, [f"{{%tr for {var} in {collection} %}}"])
     row(
         t,
@@ -166,6 +225,19 @@ def items_table(doc, var: str, collection: str) -> None:
     merged.text = "合计人民币（大写）：{{ total_upper }}"
     total[6].text = "¥{{ total }}"
     fix_widths(t, right=(4, 5, 6))
+    cell_margins(t, 0.1)
+    small_text(t, 9)
+    heads = 2 if caption else 1
+    for r in t.rows[:heads]:
+        r._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+        for cell in r.cells:
+            for p in cell.paragraphs:
+                if not caption or r._index:
+                    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for r in t.rows:
+        r._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+    for i in (0, 3):  # 序号, 单位
+        t.rows[heads + 1].cells[i].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 
 def sales_contract() -> None:
@@ -181,7 +253,7 @@ def sales_contract() -> None:
     )
     clause(doc, "一、产品名称、规格型号、数量、价格", "")
     items_table(doc, "item", "items")
-    clause(doc, "二、质量标准：", "{{ quality_standard }}")
+    clause(doc, "二、质量标准：", "{{ quality_standard }}。")
     clause(
         doc,
         "三、运输方式及运费承担：",
@@ -191,7 +263,7 @@ def sales_contract() -> None:
         doc,
         "四、交货期限、地点及验收方法：",
         "供方应于{{ delivery.deadline }}前交货；交货地点：{{ delivery.place }}；"
-        "验收方法：{{ delivery.acceptance }}",
+        "验收方法：{{ delivery.acceptance }}。",
     )
     clause(
         doc,
@@ -199,47 +271,50 @@ def sales_contract() -> None:
         "付款方式：{{ payment.method }}；付款约定：{{ payment.terms }}；"
         "需方最迟于{{ payment.due_on }}前付清全部货款。",
     )
-    clause(doc, "六、免责条款：", "{{ liability_exemptions }}")
-    clause(doc, "七、违约责任：", "{{ breach_liability }}")
-    clause(doc, "八、争议解决：", "{{ dispute_resolution }}")
+    clause(doc, "六、免责条款：", "{{ liability_exemptions }}。")
+    clause(doc, "七、违约责任：", "{{ breach_liability }}。")
+    clause(doc, "八、争议解决：", "{{ dispute_resolution }}。")
     clause(doc, "九、其他约定（可选择条款）：", "{% if not extra_clauses %}无。{% endif %}")
     doc.add_paragraph("{%p for text in extra_clauses %}")
-    doc.add_paragraph("{{ loop.index }}. {{ text }}")
+    doc.add_paragraph("{{ loop.index }}. {{ text }}。")
     doc.add_paragraph("{%p endfor %}")
-    clause(doc, "十、合同生效：", "本合同自双方签字盖章之日起生效。")
-    sig = table(doc, ["供方（盖章）", "需方（盖章）"], [8.2, 8.2])
-    for label, key in [
-        ("单位名称", "name"),
-        ("地址", "address"),
-        ("法定代表人/委托代理人", "representative"),
-        ("电话", "phone"),
-        ("开户银行", "bank"),
-        ("账号", "account"),
-        ("税号", "tax_id"),
-    ]:
-        row(sig, [f"{label}：{{{{ seller.{key} }}}}", f"{label}：{{{{ buyer.{key} }}}}"])
-    row(sig, ["签字：", "签字："])
-    row(sig, ["日期：　　　　年　　月　　日", "日期：　　　　年　　月　　日"])
-    fix_widths(sig)
-    for r in sig.rows:  # keep the signature block on one page
-        r._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
-        for cell in r.cells:
-            for p in cell.paragraphs:
-                p.paragraph_format.keep_with_next = True
+    p = doc.add_paragraph()
+    p.add_run("十、合同生效：").bold = True
+    p.add_run("本合同自双方签字盖章之日起生效。")
+    p.paragraph_format.keep_with_next = True
+    no_further_text(doc)
+    signature_block(
+        doc,
+        [
+            ("单位名称", "name"),
+            ("地址", "address"),
+            ("法定代表人/委托代理人", "representative"),
+            ("电话", "phone"),
+            ("开户银行", "bank"),
+            ("账号", "account"),
+            ("税号", "tax_id"),
+        ],
+    )
     doc.add_paragraph("业务员：{{ salesperson }}")
-    footer(doc, "合同编号：{{ contract_no }}")
+    footer(doc, "合同编号：{{ contract_no }}", pages=True)
+    latin_in_english(doc)
     doc.save(OUT / "sales_contract.docx")
 
 
-def signature_block(doc, left: str = "供方（盖章）", right: str = "需方（盖章）") -> None:
-    sig = table(doc, [left, right], [8.2, 8.2])
-    row(sig, ["单位名称：{{ seller.name }}", "单位名称：{{ buyer.name }}"])
-    row(sig, ["法定代表人/委托代理人：", "法定代表人/委托代理人："])
-    row(sig, ["签字：", "签字："])
+SEAL_CM = 4.4  # a 4 cm round company seal, with room around it
+
+
+def signature_block(doc, fields: list[tuple[str, str]]) -> None:
+    """Both parties side by side: their particulars, a seal area at least 4 cm high for each,
+    the date; one block that never splits and keeps with the paragraph before it."""
+    sig = table(doc, ["供方（盖章）", "需方（盖章）"], [8.3, 8.3])
+    for label, key in fields:
+        row(sig, [f"{label}：{{{{ seller.{key} }}}}", f"{label}：{{{{ buyer.{key} }}}}"])
+    row(sig, ["签字并盖章：", "签字并盖章："])
+    row_height(sig, len(sig.rows) - 1, SEAL_CM)
     row(sig, ["日期：　　　　年　　月　　日", "日期：　　　　年　　月　　日"])
     fix_widths(sig)
-    for r in sig.rows:
-        r._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+    keep_together(sig)
 
 
 def amendment() -> None:
@@ -253,11 +328,17 @@ def amendment() -> None:
         "供需双方于{{ contract_signed_on }}签订了编号为{{ contract_no }}的《销售合同》（以下简称原合同）。"
         "因{{ reason }}，经双方协商一致，对原合同作如下变更："
     )
-    t = table(doc, ["序号", "变更项目", "变更前", "变更后", "变更原因"], [1.2, 4.0, 3.4, 3.4, 4.4])
+    # 变更前 / 变更后 hold ¥100,000,000.00 元 or a date on one line at 9 pt.
+    t = table(doc, ["序号", "变更项目", "变更前", "变更后", "变更原因"], [1.0, 4.2, 3.5, 3.5, 4.4])
     row(t, ["{%tr for c in changes %}"])
     row(t, ["{{ c.no }}", "{{ c.label }}", "{{ c.before }}", "{{ c.after }}", "{{ c.reason }}"])
     row(t, ["{%tr endfor %}"])
     fix_widths(t)
+    cell_margins(t, 0.1)
+    small_text(t, 9)
+    repeat_header_keep_rows(t)
+    for cell in (*t.rows[0].cells, t.rows[2].cells[0]):
+        cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
     clause(
         doc,
         "变更后合同总金额：",
@@ -269,9 +350,14 @@ def amendment() -> None:
         "本协议自{{ effective_on }}起生效，是原合同不可分割的组成部分，"
         "与原合同具有同等法律效力；本协议未约定的事项，仍按原合同执行。",
     )
-    clause(doc, "份数：", "本协议一式两份，双方各执一份。")
-    signature_block(doc)
-    footer(doc, "补充协议编号：{{ number }}　原合同编号：{{ contract_no }}")
+    p = doc.add_paragraph()
+    p.add_run("份数：").bold = True
+    p.add_run("本协议一式两份，双方各执一份。")
+    p.paragraph_format.keep_with_next = True
+    no_further_text(doc)
+    signature_block(doc, [("单位名称", "name"), ("法定代表人/委托代理人", "representative")])
+    footer(doc, "补充协议编号：{{ number }}　原合同编号：{{ contract_no }}", pages=True)
+    latin_in_english(doc)
     doc.save(OUT / "amendment.docx")
 
 
@@ -287,18 +373,33 @@ def delivery_notice() -> None:
     doc.add_paragraph(
         "发货日期：{{ delivery_date }}　　承运单位：{{ carrier }}　　物流单号：{{ tracking_no }}"
     )
-    items_table(doc, "line", "lines")
+    items_table(
+        doc, "line", "lines", caption="{{ number }}　第{{ copy.ordinal }}联　{{ copy.label }}"
+    )
     doc.add_paragraph("供方：{{ seller }}　　制单人：{{ prepared_by }}")
     doc.add_paragraph("{%p if copy.receipt %}")
-    clause(doc, "收货确认：", "上述货物已如数收到，包装完好。请签字盖章后将本联寄回供方。")
-    doc.add_paragraph("收货单位（盖章）：＿＿＿＿＿＿＿＿＿＿＿＿")
-    doc.add_paragraph("收货人签字：＿＿＿＿＿＿＿＿　　收货日期：＿＿＿＿年＿＿月＿＿日")
+    p = doc.add_paragraph()
+    p.add_run("收货确认：").bold = True
+    p.add_run("上述货物已如数收到，包装完好。请签字盖章后将本联寄回供方。")
+    p.paragraph_format.keep_with_next = True
+    receipt = doc.add_table(rows=1, cols=2)
+    receipt.style = "Table Grid"
+    receipt.alignment = WD_TABLE_ALIGNMENT.CENTER
+    receipt.autofit = False
+    receipt.widths = [8.3, 8.3]
+    receipt.rows[0].cells[0].text = "收货单位（盖章）："
+    receipt.rows[0].cells[1].text = "收货人签字："
+    receipt.rows[0].cells[1].add_paragraph("收货日期：　　　　年　　月　　日")
+    row_height(receipt, 0, SEAL_CM)
+    fix_widths(receipt)
+    keep_together(receipt)
     doc.add_paragraph("{%p endif %}")
     doc.add_paragraph("{%p if not loop.last %}")
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
     doc.add_paragraph("{%p endif %}")
     doc.add_paragraph("{%p endfor %}")
-    footer(doc, "发货通知单号：{{ number }}")
+    footer(doc, "发货通知单号：{{ number }}", pages=True)
+    latin_in_english(doc)
     doc.save(OUT / "delivery_notice.docx")
 
 
@@ -307,13 +408,15 @@ def volume_contents() -> None:
     section = doc.sections[0]  # landscape: the register has many columns
     section.orientation = WD_ORIENT.LANDSCAPE
     section.page_width, section.page_height = Cm(29.7), Cm(21.0)
-    heading(doc, "销售合同档案　卷内目录", size=18)
-    p = doc.add_paragraph("{{ year }} 年度　{{ region }}卷　共 {{ count }} 份合同")
+    heading(doc, "卷 内 目 录", size=18)
+    p = doc.add_paragraph("{{ title }}　　档号：{{ codes }}")
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    # Landscape A4 less its margins is 25.3 cm; codes, numbers and dates get the width they
+    # need at 9 pt so they never break, the title takes what is left and wraps.
     t = table(
         doc,
-        ["序号", "档号", "合同编号", "需方", "签订日期", "金额（元）", "文件数", "页号"],
-        [1.4, 4.4, 3.8, 5.6, 3.4, 3.0, 1.6, 1.9],  # 页号 holds 已销毁 on one line
+        ["序号", "档号", "文件编号", "题名", "日期", "页数", "页号"],
+        [1.2, 4.4, 4.2, 8.4, 3.7, 1.6, 1.8],
     )
     row(t, ["{%tr for e in entries %}"])
     row(
@@ -321,19 +424,95 @@ def volume_contents() -> None:
         [
             "{{ e.no }}",
             "{{ e.code }}",
-            "{{ e.contract_no }}",
-            "{{ e.buyer }}",
-            "{{ e.signed_on }}",
-            "{{ e.total }}",
-            "{{ e.documents }}",
+            "{{ e.number }}",
+            "{{ e.title }}",
+            "{{ e.date }}",
+            "{{ e.pages }}",
             "{{ e.page }}",
         ],
     )
     row(t, ["{%tr endfor %}"])
-    fix_widths(t, right=(5, 6, 7))
-    doc.add_paragraph("每份合同之后依次为其补充协议、发货通知单与签署扫描件。")
-    doc.add_paragraph("{{ destroyed }}")  # the contracts destroyed under retention, if any
+    fix_widths(t, right=(5, 6))
+    small_text(t, 9)
+    repeat_header_keep_rows(t)
+    doc.add_paragraph("{{ note }}")
+    footer(doc, "{{ title }}　卷内目录", pages=True)
     doc.save(OUT / "volume_contents.docx")
+
+
+def volume_cover() -> None:
+    """案卷封面 (DA/T 22 style): who kept it, what it is, how long, how much, which codes."""
+    doc = new_document("案卷封面")
+    p = doc.add_paragraph("档号：{{ codes }}")
+    p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    for _ in range(3):
+        doc.add_paragraph()
+    heading(doc, "{{ fonds }}", size=16)
+    doc.add_paragraph()
+    heading(doc, "{{ title }}", size=22)
+    for _ in range(3):
+        doc.add_paragraph()
+    t = table(doc, ["全宗名称", "{{ fonds }}"], [3.6, 10.0])
+    for label, key in [
+        ("案卷题名", "title"),
+        ("年　　度", "year"),
+        ("区　　域", "region"),
+        ("保管期限", "retention"),
+        ("件　　数", "count"),
+        ("页　　数", "pages"),
+        ("档　　号", "codes"),
+        ("立 卷 人", "person"),
+        ("日　　期", "date"),
+    ]:
+        row(t, [label, f"{{{{ {key} }}}}"])
+    fix_widths(t)
+    for r in t.rows:
+        r.cells[0].paragraphs[0].runs[0].bold = True
+        r.cells[1].paragraphs[0].runs[0].bold = False
+        r._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+        for cell in r.cells:
+            cell.paragraphs[0].paragraph_format.space_before = Pt(6)
+            cell.paragraphs[0].paragraph_format.space_after = Pt(6)
+            cell.paragraphs[0].runs[0].font.size = Pt(12)
+    doc.save(OUT / "volume_cover.docx")
+
+
+def volume_notes() -> None:
+    """卷内备考表 at the end of the volume: what it holds, what is not in it, who bound it."""
+    doc = new_document("卷内备考表")
+    heading(doc, "卷 内 备 考 表", size=18)
+    p = doc.add_paragraph("{{ title }}　　档号：{{ codes }}")
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    clause(doc, "本卷情况说明：", "")
+    doc.add_paragraph("{{ summary }}")
+    doc.add_paragraph("{%p if destroyed %}")
+    doc.add_paragraph("{{ destroyed_note }}")
+    t = table(doc, ["合同编号", "档号", "需方", "签订日期", "销毁记录编号"],
+              [3.0, 3.6, 4.2, 3.2, 2.6])  # fmt: skip
+    row(t, ["{%tr for d in destroyed %}"])
+    row(t, ["{{ d.contract_no }}", "{{ d.code }}", "{{ d.buyer }}", "{{ d.signed_on }}",
+            "{{ d.certificate }}"])  # fmt: skip
+    row(t, ["{%tr endfor %}"])
+    fix_widths(t)
+    small_text(t, 9)
+    repeat_header_keep_rows(t)
+    doc.add_paragraph("{%p endif %}")
+    doc.add_paragraph("{%p for line in remarks %}")
+    doc.add_paragraph("{{ line }}")
+    doc.add_paragraph("{%p endfor %}")
+    doc.add_paragraph()
+    sig = table(doc, ["立卷人：{{ person }}", "立卷时间：{{ date }}"], [8.3, 8.3])
+    row(sig, ["检查人：", "检查时间：　　　　年　　月　　日"])
+    fix_widths(sig)
+    for r in sig.rows:
+        r._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+        for cell in r.cells:
+            cell.paragraphs[0].paragraph_format.space_before = Pt(10)
+            cell.paragraphs[0].paragraph_format.space_after = Pt(10)
+            for run in cell.paragraphs[0].runs:
+                run.bold = False
+    footer(doc, "{{ title }}　卷内备考表", pages=True)
+    doc.save(OUT / "volume_notes.docx")
 
 
 def destruction() -> None:
@@ -370,6 +549,14 @@ def destruction() -> None:
 
 
 if __name__ == "__main__":
-    for make in (sales_contract, amendment, delivery_notice, volume_contents, destruction):
+    for make in (
+        sales_contract,
+        amendment,
+        delivery_notice,
+        volume_contents,
+        volume_cover,
+        volume_notes,
+        destruction,
+    ):
         make()
         print(f"wrote {OUT / make.__name__}.docx")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from archive import binding, volumes
+from schemas.queries import VolumeArgs
 from schemas.views import VolumeListSchema
 from service.api.common import SECURITY, Blueprint
 from service.auth import actor, authenticate, require
@@ -25,11 +26,14 @@ def index():
 
 
 @blp.get("/<int(min=1, max=9999):year>/<region>/pdf")
-@blp.doc(summary="导出装订成册的 PDF（目录页 + 每份合同一个书签）", security=SECURITY,
-         responses={200: PDF})  # fmt: skip
-@blp.errors(403, 404, 409, 503)
+@blp.doc(summary="导出装订成册的 PDF（案卷封面、卷内目录及起始页号、文件、备考表；书签）",
+         security=SECURITY, responses={200: PDF})  # fmt: skip
+@blp.arguments(VolumeArgs, location="query")
+@blp.errors(403, 404, 409, 422, 503)
 @require("archivist", "manager")
-def export(year: int, region: str):
-    data = binding.bind(get_archive(), year, region, actor())
-    return send_download(data, f"销售合同档案-{year}-{region}.pdf", "application/pdf",
-                         plain=f"volume-{year}.pdf")  # fmt: skip
+def export(args: dict, year: int, region: str):
+    kind = args["kind"]
+    data = binding.bind(get_archive(), year, region, actor(), kind)
+    suffix = "-未收款另册" if kind == "unpaid" else ""
+    return send_download(data, f"销售合同档案-{year}-{region}{suffix}.pdf", "application/pdf",
+                         plain=f"volume-{year}{'-unpaid' if suffix else ''}.pdf")  # fmt: skip

@@ -87,18 +87,22 @@ def volumes_group() -> None:
 def volumes_list(obj: Context) -> None:
     """列出案卷及其现存的合同数、文件数，与已销毁的合同数。"""
     for v in volumes.list_volumes(obj.archive):
-        click.echo(f"{v['year']}\t{v['region']}\t合同 {v['contracts']}\t文件 {v['documents']}"
+        where = v["region"] + ("·未收款另册" if v["kind"] == "unpaid" else "")
+        click.echo(f"{v['year']}\t{where}\t合同 {v['contracts']}\t文件 {v['documents']}"
                    f"\t已销毁 {v['destroyed']}")  # fmt: skip
 
 
 @volumes_group.command("export")
 @click.argument("year", type=int)
 @click.argument("region")
+@click.option("--unpaid", is_flag=True, help="导出该年度、区域的未收款另册。")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
 @pass_ctx
 @domain_errors
-def volumes_export(obj: Context, year: int, region: str, output: Path | None) -> None:
-    """导出装订成册的 PDF（目录页 + 书签），记入审计。"""
-    target = output or Path(f"销售合同档案-{year}-{region}.pdf")
-    target.write_bytes(binding.bind(obj.archive, year, region, obj.actor()))
+def volumes_export(obj: Context, year: int, region: str, unpaid: bool, output: Path | None) -> None:
+    """导出装订成册的 PDF（封面、卷内目录、文件、备考表与书签），记入审计。"""
+    suffix = "-未收款另册" if unpaid else ""
+    target = output or Path(f"销售合同档案-{year}-{region}{suffix}.pdf")
+    kind = "unpaid" if unpaid else "regular"
+    target.write_bytes(binding.bind(obj.archive, year, region, obj.actor(), kind))
     click.echo(str(target))

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import click
 
 from service import config as settings
-from service.cli.base import Context, pass_ctx
+from service.cli.base import EXIT_UNAVAILABLE, Context, domain_errors, fail, pass_ctx
+from service.ext import build_converter
+from templates import proof
 from templates.check import check_all
 from templates.render import Renderer
 
@@ -53,3 +58,38 @@ def templates_check(obj: Context) -> None:
             click.echo(f"✓ {name}")
     if any(problems.values()):
         sys.exit(1)
+
+
+@templates_group.command("proof")
+@click.option("-o", "--output", "out", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("proof"), show_default=True, help="校样输出目录。")  # fmt: skip
+@pass_ctx
+@domain_errors
+def templates_proof(obj: Context, out: Path) -> None:
+    """生成校样：每个模板以疑难数据填充，输出 PDF 及逐页 PNG 图像，供发布前人工查看。
+
+    \b
+    疑难数据：25 行与 200 行合同、1 亿元与 0.01 元单价、长型号与长运单号、
+    以标点结尾的条款、补充协议、六联发货通知单、销毁清单与销毁记录、
+    案卷封面、卷内目录、备考表。
+    输出：<目录>/<模板>-<示例>.pdf 与 <目录>/<模板>-<示例>-<页>.png（pdftoppm）。
+    """
+    if proof.pdftoppm_missing():
+        fail("未找到 pdftoppm，无法把 PDF 转为页面图像：请安装 poppler-utils"
+             "（sudo apt-get install poppler-utils）。", EXIT_UNAVAILABLE)  # fmt: skip
+    values = obj.settings
+    renderer = Renderer(values["TEMPLATE_DIR"] or None)
+    # The templates in force, converted by LibreOffice workers of this command's own (or the
+    # conversion hosts of the settings): no archive needed, and none disturbed.
+    with tempfile.TemporaryDirectory(prefix="hetong-proof-") as run:
+        converter = build_converter(values, Path(run))
+        try:
+            for path in proof.write(renderer, converter, out):
+                click.echo(str(path))
+        except subprocess.CalledProcessError as exc:
+            fail(f"pdftoppm 未能生成页面图像：{exc.stderr.decode(errors='replace').strip()}", 1)
+        finally:
+            converter.close()
+    missing = proof.unproofed(renderer)
+    if missing:
+        fail(f"以下模板没有校样数据：{'、'.join(missing)}", 1)

@@ -20,7 +20,14 @@ from schemas.labels import (
     local_time,
     zone_name,
 )
-from schemas.queries import SEARCH_FILTERS, AccessLogArgs, PageArgs, SearchArgs, search_filters
+from schemas.queries import (
+    SEARCH_FILTERS,
+    AccessLogArgs,
+    PageArgs,
+    SearchArgs,
+    VolumeArgs,
+    search_filters,
+)
 from service.downloads import send_download
 from service.ext import get_archive
 from service.pages import sheets
@@ -68,9 +75,14 @@ def volume_list():
 @bp.get("/volumes/<int:year>/<region>.pdf")
 @login_required("archivist", "manager")
 def volume_pdf(year: int, region: str):
-    data = binding.bind(get_archive(), year, region, current_actor())
-    return send_download(data, f"销售合同档案-{year}-{region}.pdf", "application/pdf",
-                         plain=f"volume-{year}.pdf")  # fmt: skip
+    wanted, error = query_args(request.args, VolumeArgs())
+    if error:
+        return render_template("error.html", code=400, message=error), 400
+    kind = wanted["kind"]
+    data = binding.bind(get_archive(), year, region, current_actor(), kind)
+    suffix = "-未收款另册" if kind == "unpaid" else ""
+    return send_download(data, f"销售合同档案-{year}-{region}{suffix}.pdf", "application/pdf",
+                         plain=f"volume-{year}{'-unpaid' if suffix else ''}.pdf")  # fmt: skip
 
 
 SEARCH_COLUMNS = [

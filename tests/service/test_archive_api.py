@@ -205,8 +205,24 @@ def test_volumes_are_listed_by_year_and_region(client, auth, create, payload):
     create(payload)
     volumes = client.get("/api/v1/volumes", headers=auth("archivist")).get_json()["items"]
     assert volumes == [
-        {"year": 2026, "region": "华东", "contracts": 2, "documents": 2, "destroyed": 0},
-        {"year": 2026, "region": "华北", "contracts": 1, "documents": 1, "destroyed": 0},
+        {
+            "year": 2026,
+            "region": "华东",
+            "kind": "regular",
+            "title": "2026·华东",
+            "contracts": 2,
+            "documents": 2,
+            "destroyed": 0,
+        },
+        {
+            "year": 2026,
+            "region": "华北",
+            "kind": "regular",
+            "title": "2026·华北",
+            "contracts": 1,
+            "documents": 1,
+            "destroyed": 0,
+        },
     ]
 
 
@@ -226,19 +242,26 @@ def test_the_bound_volume_has_contents_and_a_bookmark_per_contract(
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     reader = PdfReader(io.BytesIO(response.data))
-    contents = reader.pages[0].extract_text()
+    contents = reader.pages[1].extract_text()
     assert "卷内目录" in contents
     for expected in ("HT·2026·华东·0001", "HT·2026·华东·0002", first, second):
         assert expected in contents
     outline = reader.outline
     top = [item.title for item in outline if not isinstance(item, list)]
-    assert top == [f"HT·2026·华东·0001 {first} 杭州临平精工机械有限公司",
-                   f"HT·2026·华东·0002 {second} 杭州临平精工机械有限公司"]  # fmt: skip
+    assert top == ["案卷封面", "卷内目录", f"HT·2026·华东·0001 {first} 杭州临平精工机械有限公司",
+                   f"HT·2026·华东·0002 {second} 杭州临平精工机械有限公司", "备考表"]  # fmt: skip
     children = next(item for item in outline if isinstance(item, list))
-    assert [c.title.split()[1].split("-")[0] for c in children] == ["销售合同", "补充协议",
-                                                                     "发货通知单"]  # fmt: skip
-    # contract (1 page) + amendment + six delivery copies + the second contract, after contents
-    assert len(reader.pages) == 1 + 1 + 1 + 6 + 1
+    assert [c.title.split()[0] for c in children] == ["销售合同", "补充协议", "发货通知单"]
+    # cover, contents, then the documents (as many pages as the contents counts), 备考表
+    pages = sum(
+        len(
+            PdfReader(io.BytesIO(client.get(d["pdf"]["url"], headers=auth("archivist")).data)).pages
+        )
+        for n in (first, second)
+        for d in client.get(f"/api/v1/contracts/{n}", headers=auth()).get_json()["documents"]
+        if d.get("pdf")
+    )
+    assert len(reader.pages) == 1 + 1 + pages + 1
     assert "补 充 协 议" in pdf_text(response.data)
 
     assert client.get("/api/v1/volumes/2026/华东/pdf", headers=auth("clerk")).status_code == 403

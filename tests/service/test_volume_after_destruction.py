@@ -19,6 +19,13 @@ from tests.helpers import pdf_text
 PASSWORD = "correct-horse-9"
 
 
+def pages_of(client, auth, number) -> int:
+    """How many pages the contract's documents take (the template decides)."""
+    documents = client.get(f"/api/v1/contracts/{number}", headers=auth()).get_json()["documents"]
+    return sum(len(PdfReader(io.BytesIO(client.get(d["pdf"]["url"], headers=auth(
+        "archivist")).data)).pages) for d in documents if d.get("pdf"))  # fmt: skip
+
+
 @pytest.fixture
 def destroyed(client, auth, payload):
     """2020: two contracts in 华东 and one in 华南. The first 华东 one and the 华南 one were
@@ -62,8 +69,24 @@ def destroyed(client, auth, payload):
 def test_the_volume_list_counts_only_what_is_still_kept(client, auth, destroyed):
     volumes = client.get("/api/v1/volumes", headers=auth("archivist")).get_json()["items"]
     assert volumes == [
-        {"year": 2020, "region": "华东", "contracts": 1, "documents": 1, "destroyed": 1},
-        {"year": 2020, "region": "华南", "contracts": 0, "documents": 0, "destroyed": 1},
+        {
+            "year": 2020,
+            "region": "华东",
+            "kind": "regular",
+            "title": "2020·华东",
+            "contracts": 1,
+            "documents": 1,
+            "destroyed": 1,
+        },
+        {
+            "year": 2020,
+            "region": "华南",
+            "kind": "regular",
+            "title": "2020·华南",
+            "contracts": 0,
+            "documents": 0,
+            "destroyed": 1,
+        },
     ]
 
 
@@ -71,23 +94,31 @@ def test_the_bound_volume_leaves_out_the_destroyed_contract_and_names_it(client,
     response = client.get("/api/v1/volumes/2020/华东/pdf", headers=auth("archivist"))
     assert response.status_code == 200, response.get_json()
     reader = PdfReader(io.BytesIO(response.data))
-    contents = reader.pages[0].extract_text().replace("\n", "")
-    assert destroyed["kept"] in contents and destroyed["gone"] in contents
-    assert "已销毁" in contents and destroyed["certificate"] in contents
-    # the contents page, then the kept contract: nothing of the destroyed one
+    contents = reader.pages[1].extract_text().replace("\n", "")
+    assert destroyed["kept"] in contents and destroyed["gone"] not in contents
+    notes = reader.pages[-1].extract_text().replace("\n", "").replace(" ", "")
+    assert "已按保存期限销毁" in notes and destroyed["certificate"] in notes
+    assert destroyed["gone"] in notes
+    # cover, contents, the kept contract, 备考表: nothing of the destroyed one
     top = [item.title for item in reader.outline if not isinstance(item, list)]
-    assert top == [f"HT·2020·华东·0002 {destroyed['kept']} 杭州临平精工机械有限公司"]
-    assert len(reader.pages) == 1 + 1
+    assert top == [
+        "案卷封面",
+        "卷内目录",
+        f"HT·2020·华东·0002 {destroyed['kept']} 杭州临平精工机械有限公司",
+        "备考表",
+    ]
+    assert len(reader.pages) == 1 + 1 + pages_of(client, auth, destroyed["kept"]) + 1
 
-    # a volume whose every contract was destroyed is its contents page alone
+    # a volume whose every contract was destroyed is its cover, contents and 备考表 alone
     south = client.get("/api/v1/volumes/2020/华南/pdf", headers=auth("archivist"))
     assert south.status_code == 200, south.get_json()
-    assert len(PdfReader(io.BytesIO(south.data)).pages) == 1
+    assert len(PdfReader(io.BytesIO(south.data)).pages) == 3
     text = pdf_text(south.data).replace("\n", "")
     assert destroyed["south"] in text and destroyed["certificate"] in text
 
 
-def test_the_volumes_page_counts_and_binds_after_destruction(app, archive, destroyed):
+def test_the_volumes_page_counts_and_binds_after_destruction(app, client, auth, archive,
+                                                             destroyed):  # fmt: skip
     users.add_user(archive.catalogue, "zhao", "archivist", password=PASSWORD)
     browser = app.test_client()
     login = browser.get("/login").get_data(as_text=True)
@@ -101,11 +132,12 @@ def test_the_volumes_page_counts_and_binds_after_destruction(app, archive, destr
     assert "已销毁" in page.get_data(as_text=True)
     bound = browser.get("/volumes/2020/华东.pdf")
     assert bound.status_code == 200
-    assert len(PdfReader(io.BytesIO(bound.data)).pages) == 2
+    pages = 1 + 1 + pages_of(client, auth, destroyed["kept"]) + 1
+    assert len(PdfReader(io.BytesIO(bound.data)).pages) == pages
 
 
 def test_the_command_line_lists_and_exports_the_volume_after_destruction(
-    runner, destroyed, tmp_path
+    client, auth, runner, destroyed, tmp_path
 ):
     listed = runner.invoke(main, ["volumes", "list"])
     assert listed.exit_code == 0, listed.output
@@ -114,7 +146,7 @@ def test_the_command_line_lists_and_exports_the_volume_after_destruction(
     target = tmp_path / "2020-华东.pdf"
     exported = runner.invoke(main, ["volumes", "export", "2020", "华东", "-o", str(target)])
     assert exported.exit_code == 0, exported.output
-    assert len(PdfReader(target).pages) == 2
+    assert len(PdfReader(target).pages) == 1 + 1 + pages_of(client, auth, destroyed["kept"]) + 1
 
 
 def test_a_file_lost_to_disk_damage_is_named_not_a_server_error(
