@@ -437,6 +437,7 @@ def volume_contents() -> None:
     repeat_header_keep_rows(t)
     doc.add_paragraph("{{ note }}")
     footer(doc, "{{ title }}　卷内目录", pages=True)
+    latin_in_english(doc)
     doc.save(OUT / "volume_contents.docx")
 
 
@@ -474,6 +475,7 @@ def volume_cover() -> None:
             cell.paragraphs[0].paragraph_format.space_before = Pt(6)
             cell.paragraphs[0].paragraph_format.space_after = Pt(6)
             cell.paragraphs[0].runs[0].font.size = Pt(12)
+    latin_in_english(doc)
     doc.save(OUT / "volume_cover.docx")
 
 
@@ -512,6 +514,7 @@ def volume_notes() -> None:
             for run in cell.paragraphs[0].runs:
                 run.bold = False
     footer(doc, "{{ title }}　卷内备考表", pages=True)
+    latin_in_english(doc)
     doc.save(OUT / "volume_notes.docx")
 
 
@@ -545,6 +548,7 @@ def destruction() -> None:
     doc.add_paragraph("{{ approval }}").paragraph_format.keep_with_next = True
     doc.add_paragraph("档案管理人员：　　　　　　　　　监销人：")
     footer(doc, "{{ number }}（永久保存）", pages=True)
+    latin_in_english(doc)
     doc.save(OUT / "destruction.docx")
 
 
