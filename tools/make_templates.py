@@ -12,6 +12,9 @@ LibreOffice picks Simplified-Chinese glyph forms (see TOOLCHAIN-NOTES).
 from __future__ import annotations
 
 import copy
+import io
+import re
+import zipfile
 from pathlib import Path
 
 from docx import Document
@@ -22,8 +25,40 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
+from templates.office_worker import slim_docx
+
 FONT = "Noto Serif CJK SC"
 OUT = Path(__file__).resolve().parent.parent / "templates"
+
+
+# Parts python-docx's default template carries that no page needs: Word 2010's copy of every
+# style (LibreOffice reads it anyway) and a thumbnail of somebody else's document.
+_DROPPED = ("word/stylesWithEffects.xml", "docProps/thumbnail.jpeg")
+
+
+def save(doc, name: str) -> None:
+    """Write template ``name`` without what only costs: the table styles no table uses and
+    the parts in ``_DROPPED`` (the same pages, a fifth less LibreOffice time per document)."""
+    raw = io.BytesIO()
+    doc.save(raw)
+    slim = slim_docx(raw.getvalue())
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(slim)) as zin,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout,
+    ):
+        for item in zin.infolist():
+            if item.filename in _DROPPED:
+                continue
+            data = zin.read(item.filename)
+            if item.filename.endswith(".rels") or item.filename == "[Content_Types].xml":
+                for dropped in _DROPPED:
+                    leaf = re.escape(dropped.rsplit("/", 1)[-1].encode())
+                    data = re.sub(
+                        rb"<(?:Relationship|Override)\b[^>]*" + leaf + rb"[^>]*/>", b"", data
+                    )
+            zout.writestr(item.filename, data)
+    (OUT / f"{name}.docx").write_bytes(out.getvalue())
 
 
 def _set_fonts(rpr) -> None:
@@ -298,7 +333,7 @@ def sales_contract() -> None:
     doc.add_paragraph("业务员：{{ salesperson }}")
     footer(doc, "合同编号：{{ contract_no }}", pages=True)
     latin_in_english(doc)
-    doc.save(OUT / "sales_contract.docx")
+    save(doc, "sales_contract")
 
 
 SEAL_CM = 4.4  # a 4 cm round company seal, with room around it
@@ -358,7 +393,7 @@ def amendment() -> None:
     signature_block(doc, [("单位名称", "name"), ("法定代表人/委托代理人", "representative")])
     footer(doc, "补充协议编号：{{ number }}　原合同编号：{{ contract_no }}", pages=True)
     latin_in_english(doc)
-    doc.save(OUT / "amendment.docx")
+    save(doc, "amendment")
 
 
 def delivery_notice() -> None:
@@ -400,7 +435,7 @@ def delivery_notice() -> None:
     doc.add_paragraph("{%p endfor %}")
     footer(doc, "发货通知单号：{{ number }}", pages=True)
     latin_in_english(doc)
-    doc.save(OUT / "delivery_notice.docx")
+    save(doc, "delivery_notice")
 
 
 def volume_contents() -> None:
@@ -438,7 +473,7 @@ def volume_contents() -> None:
     doc.add_paragraph("{{ note }}")
     footer(doc, "{{ title }}　卷内目录", pages=True)
     latin_in_english(doc)
-    doc.save(OUT / "volume_contents.docx")
+    save(doc, "volume_contents")
 
 
 def volume_cover() -> None:
@@ -476,7 +511,7 @@ def volume_cover() -> None:
             cell.paragraphs[0].paragraph_format.space_after = Pt(6)
             cell.paragraphs[0].runs[0].font.size = Pt(12)
     latin_in_english(doc)
-    doc.save(OUT / "volume_cover.docx")
+    save(doc, "volume_cover")
 
 
 def volume_notes() -> None:
@@ -515,7 +550,7 @@ def volume_notes() -> None:
                 run.bold = False
     footer(doc, "{{ title }}　卷内备考表", pages=True)
     latin_in_english(doc)
-    doc.save(OUT / "volume_notes.docx")
+    save(doc, "volume_notes")
 
 
 def destruction() -> None:
@@ -549,7 +584,7 @@ def destruction() -> None:
     doc.add_paragraph("档案管理人员：　　　　　　　　　监销人：")
     footer(doc, "{{ number }}（永久保存）", pages=True)
     latin_in_english(doc)
-    doc.save(OUT / "destruction.docx")
+    save(doc, "destruction")
 
 
 if __name__ == "__main__":
