@@ -23,11 +23,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
-import importlib.util
 import itertools
 import json
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,6 +42,8 @@ from archive import indexing  # noqa: E402
 from archive.core import Archive  # noqa: E402
 from archive.models import Amendment, Contract, Delivery, Document  # noqa: E402
 from archive.search import ENGINES, warm  # noqa: E402
+from bench import search as search_bench  # noqa: E402
+from bench.processes import run_phase  # noqa: E402
 
 TARGET_N = 100_000
 TARGET_SECONDS = 120.0
@@ -52,14 +52,6 @@ CHUNK = 2000  # contracts per insert transaction while building
 NOW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 MEDIA = {"pdf": "application/pdf", "docx": DOCX}
-
-
-def _search_bench():
-    """bench/search.py as a module (bench/ is no package): its corpus and helpers."""
-    spec = importlib.util.spec_from_file_location("bench_search", ROOT / "bench" / "search.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 # -- building the catalogue ---------------------------------------------------------------
@@ -123,7 +115,7 @@ def _rows(contract_id: int, code: str, docs: list) -> tuple[dict, list, list, li
 
 def build(data_dir: Path, n: int, database_url: str) -> dict[str, int]:
     """The corpus's N documents and their contracts, straight into a fresh catalogue."""
-    corpus = _search_bench().corpus
+    corpus = search_bench.corpus
     archive = Archive(data_dir=data_dir, database_url=database_url)
     archive.catalogue.migrate()
     with archive.catalogue.reading() as session:
@@ -205,7 +197,7 @@ def reindex(data_dir: Path, engine: str, database_url: str, check: bool) -> dict
         result["check"] = {key: len(value) for key, value in report.items()}
         result["check_seconds"] = time.perf_counter() - started
     path = data_dir / "index" / engine
-    result["index_bytes"] = _search_bench().engine_size(archive.index, path)
+    result["index_bytes"] = search_bench.engine_size(archive.index, path)
     sqlite = data_dir / "catalogue.sqlite3"
     result["catalogue_bytes"] = sum(
         p.stat().st_size for p in sqlite.parent.glob(sqlite.name + "*") if p.is_file()
@@ -246,15 +238,6 @@ def _time_the_parts(archive: Archive) -> dict[str, float]:
 # -- the parent ---------------------------------------------------------------------------
 
 
-def _child(*args: str) -> str:
-    """Run this script's ``args`` in a fresh process: its peak RSS is its own (a child forked
-    from a big parent would report the parent's)."""
-    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
-    if out.returncode:
-        sys.exit(f"{' '.join(args)} failed:\n{out.stderr[-4000:]}")
-    return out.stdout.strip().splitlines()[-1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", nargs="?", type=int, default=TARGET_N, help="documents")
@@ -277,17 +260,18 @@ def main() -> None:
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="hetong-bench-reindex-"))
         url = args.database_url
         if args.engine == "postgresql" and not url:
-            url = _search_bench().throwaway_database(stack)
+            url = search_bench.throwaway_database(stack)
         common = ["--data-dir", str(Path(tmp) / "var"), "--database-url", url]
         started = time.perf_counter()
-        built = json.loads(_child(str(args.n), "--phase", "build", *common))
+        built = json.loads(run_phase(__file__, str(args.n), "--phase", "build", *common))
         print(f"built {built['contracts']:,} contracts with {built['documents']:,} documents "
               f"({built['amendments']:,} amendments, {built['deliveries']:,} delivery notices; "
               f"{built['rows']:,} document rows, {built['text_bytes'] / built['documents']:,.0f}"
               f" bytes of text each) in {time.perf_counter() - started:.1f} s",
               flush=True)  # fmt: skip
         extra = ["--no-check"] if args.no_check else []
-        result = json.loads(_child("--phase", "reindex", "--engine", args.engine, *common, *extra))
+        phase = ["--phase", "reindex", "--engine", args.engine, *common, *extra]
+        result = json.loads(run_phase(__file__, *phase))
     _report(args.n, built, result, "postgresql" if url else "sqlite")
 
 

@@ -21,7 +21,6 @@ import hashlib
 import json
 import random
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +36,7 @@ from archive import sweep  # noqa: E402
 from archive.audit import Actor  # noqa: E402
 from archive.core import Archive  # noqa: E402
 from archive.models import Contract, Document, Record  # noqa: E402
+from bench.processes import run_phase  # noqa: E402
 
 AS_OF = dt.date(2026, 1, 1)
 REGIONS = ("华东", "华北", "华南", "西南", "东北")
@@ -175,15 +175,6 @@ def phase(data_dir: Path, name: str) -> dict:
             "records": records}  # fmt: skip
 
 
-def _child(*args: str) -> str:
-    """Run this script's ``args`` in a fresh process: its peak RSS is its own (a child forked
-    from a big parent would report the parent's)."""
-    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
-    if out.returncode:
-        sys.exit(f"{' '.join(args)} failed:\n{out.stderr[-4000:]}")
-    return out.stdout.strip().splitlines()[-1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", nargs="?", type=int, default=100_000)
@@ -199,10 +190,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="hetong-bench-retention-") as tmp:
         data_dir = str(Path(tmp) / "var")
         started = time.perf_counter()
-        built = json.loads(_child(str(args.n), "--phase", "build", "--data-dir", data_dir))
+        building = [str(args.n), "--phase", "build", "--data-dir", data_dir]
+        built = json.loads(run_phase(__file__, *building))
         print(f"built {built['contracts']:,} contracts and {built['documents']:,} documents "
               f"in {time.perf_counter() - started:.1f} s", flush=True)  # fmt: skip
-        results = {name: json.loads(_child("--phase", name, "--data-dir", data_dir))
+        results = {name: json.loads(run_phase(__file__, "--phase", name, "--data-dir", data_dir))
                    for name in ("dry run", "real run", "second real run")}  # fmt: skip
     _table(args.n, results)
 
