@@ -16,7 +16,8 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -204,38 +205,23 @@ class TantivyEngine(FolderEngine):
 
     def _apply(self, batch: Batch) -> None:
         assert self._index is not None
-        writer = self._index.writer(heap_size=self.writer_heap, num_threads=1)
-        try:
+        with _committing(self._index.writer(heap_size=self.writer_heap, num_threads=1)) as writer:
             for contract_no in batch.deleted:
                 writer.delete_documents_by_term("contract_no", contract_no)
             for entry in batch.added:
                 writer.delete_documents_by_term("key", entry.key)
                 writer.add_document(document(entry))
-            writer.commit()
-        except BaseException:
-            writer.rollback()
-            raise
-        finally:
-            # Consumes the writer: its lock is released now, not whenever it is collected.
-            writer.wait_merging_threads()
         self._refresh()
 
     def _build(self, generation: Path, batches: Iterable[Iterable[Entry]]) -> int:
         index = tantivy.Index(SCHEMA, path=str(generation), reuse=False)
         # One indexing thread: Python's analysis keeps the other core busy.
-        writer = index.writer(heap_size=self.build_heap, num_threads=1)
         count = 0
-        try:
+        with _committing(index.writer(heap_size=self.build_heap, num_threads=1)) as writer:
             for entries in batches:
                 for entry in entries:
                     writer.add_document(document(entry))
                     count += 1
-            writer.commit()
-        except BaseException:
-            writer.rollback()
-            raise
-        finally:
-            writer.wait_merging_threads()
         return count
 
     def _current(self) -> tantivy.Searcher:
@@ -279,3 +265,17 @@ class TantivyEngine(FolderEngine):
 
     def _count(self) -> int:
         return self._current().num_docs
+
+
+@contextmanager
+def _committing(writer: tantivy.IndexWriter) -> Iterator[tantivy.IndexWriter]:
+    """Commit what the block wrote, or roll it back if the block fails."""
+    try:
+        yield writer
+        writer.commit()
+    except BaseException:
+        writer.rollback()
+        raise
+    finally:
+        # Consumes the writer: its lock is released now, not whenever it is collected.
+        writer.wait_merging_threads()
