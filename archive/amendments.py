@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from marshmallow import ValidationError, fields, validate
 
 from archive import audit
-from archive.audit import Actor
+from archive.actor import Actor
 from archive.dossier import delivered, fetch, load, require_status, touch, unchanged
 from archive.errors import Conflict, Forbidden, InvalidData
 from archive.filing import Filing, input_digest, render, retried
@@ -152,7 +152,7 @@ def amend(archive: Archive, contract_no: str, data: dict[str, Any], actor: Actor
 
 
 def _amend(archive: Archive, contract_no: str, data: dict[str, Any], actor: Actor) -> Amendment:
-    seen = fetch(archive.catalogue, contract_no)
+    seen = fetch(archive.catalogue, contract_no, actor, write=True)
     require_status(seen, ("effective",), "签订补充协议")
     terms, changes = _apply(seen, data)
     if data["effective_on"] < seen.signed_on:
@@ -171,11 +171,12 @@ def _amend(archive: Archive, contract_no: str, data: dict[str, Any], actor: Acto
     digest = input_digest({"contract_no": seen.contract_no, **record})
     rendition = render(
         archive, amendment_doc.TEMPLATE,
-        amendment_doc.context(number, seen, terms, record, before, after),
+        amendment_doc.context(number, seen, terms, record, before, after,
+                              confidential=seen.confidential),
         amendment_doc.properties(number, seen),
     )  # fmt: skip
     with Filing(archive) as filing:
-        contract = load(filing.session, contract_no, lock=True)
+        contract = load(filing.session, contract_no, actor, lock=True)
         unchanged(contract, seen)  # the number and the "before" values still hold
         amendment = Amendment(
             contract_id=contract.id, seq=seq, number=number, reason=data["reason"],

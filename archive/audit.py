@@ -4,31 +4,16 @@ the change it records, so a change without its audit entry cannot exist."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from archive.access import Scope, scope_of
+from archive.actor import Actor
 from archive.catalogue import Catalogue
-from archive.models import AuditEntry, Document
+from archive.models import AuditEntry, Contract, Document
 from schemas.labels import local_day_bounds
-
-
-@dataclass(frozen=True)
-class Actor:
-    """The user acting, as the domain sees them (no HTTP)."""
-
-    name: str
-    role: str
-    client: str | None = None  # e.g. the remote address, or "cli"
-    display_name: str | None = None  # what people read (王经理); records keep ``name``
-
-    def can(self, *roles: str) -> bool:
-        return self.role == "admin" or self.role in roles
-
-
-SYSTEM = Actor("system", "admin", "local")
 
 
 def record(
@@ -46,13 +31,21 @@ def record(
     )  # fmt: skip
 
 
-# Every retrieval is registered (查阅登记): a file, a bound volume, and a list taken away as a
-# file (archive.exports).
-RETRIEVALS = ("document.download", "volume.export", "search.export", "access_log.export")
+# Every retrieval is registered (查阅登记): a file, a bound volume, a list taken away as a
+# file (archive.exports), and a dossier lent (archive.loans).
+RETRIEVALS = (
+    "document.download",
+    "dossier.view",
+    "volume.export",
+    "search.export",
+    "access_log.export",
+    "loan.lend",
+)
 
 
 def retrievals(
     catalogue: Catalogue,
+    actor: Actor,
     *,
     user: str | None = None,
     contract_no: str | None = None,
@@ -62,7 +55,8 @@ def retrievals(
     offset: int = 0,
 ) -> tuple[int, list[AuditEntry]]:
     """The retrieval register (查阅登记), newest first: how many match, and one page.
-    ``since`` and ``until`` are days of the catalogue's local time zone."""
+    ``since`` and ``until`` are days of the catalogue's local time zone. Entries about a
+    contract ``actor`` may not see are left out (as if they did not exist)."""
     query = select(AuditEntry).where(AuditEntry.action.in_(RETRIEVALS))
     start, end = local_day_bounds(since, until, catalogue.zone)
     if user:
@@ -74,9 +68,38 @@ def retrievals(
     if end:
         query = query.where(AuditEntry.at <= end)
     with catalogue.reading() as session:
+        scope = scope_of(session, actor)
+        if not scope.everything:
+            known = select(Contract.contract_no)
+            visible = known.where(scope.where())
+            query = query.where(or_(AuditEntry.target.is_(None), AuditEntry.target.notin_(known),
+                                    AuditEntry.target.in_(visible)))  # fmt: skip
         total = session.scalar(select(func.count()).select_from(query.subquery()))
-        rows = session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset))
-        return total, list(rows)
+        rows = list(session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit)
+                                    .offset(offset)))  # fmt: skip
+        if not scope.everything:
+            _narrow(session, rows, scope)
+        return total, rows
+
+
+def _narrow(session: Session, rows: list[AuditEntry], scope: Scope) -> None:
+    """A bound volume's entry lists its contracts: keep those the reader may see (the
+    entries are detached copies; nothing is written back)."""
+    named = {no for e in rows for key in LISTED for no in (e.detail or {}).get(key) or ()}
+    if not named:
+        return
+    visible = set(session.scalars(select(Contract.contract_no).where(
+        Contract.contract_no.in_(sorted(named)), scope.where())))  # fmt: skip
+    for entry in rows:
+        detail = entry.detail or {}
+        if any(key in detail for key in LISTED):
+            session.expunge(entry)
+            entry.detail = {**detail, **{key: [no for no in detail[key] if no in visible]
+                                         for key in LISTED if key in detail}}  # fmt: skip
+
+
+# The lists of contract numbers an entry's detail may hold (volume.export).
+LISTED = ("contracts", "destroyed")
 
 
 def documents_of(catalogue: Catalogue, entries: list[AuditEntry]) -> dict[int, dict[str, str]]:

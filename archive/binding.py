@@ -11,8 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from archive import audit, volumes
-from archive.audit import Actor
-from archive.errors import NotFound
+from archive.access import scope_of
+from archive.actor import Actor
+from archive.errors import InvalidData, NotFound
 from archive.filing import render
 from archive.models import AuditEntry, Contract, Document
 from schemas.labels import KIND_NAMES, local_date
@@ -24,7 +25,8 @@ if TYPE_CHECKING:
 KIND_ORDER = {"sales_contract": 0, "amendment": 1, "delivery_notice": 2, "signed_scan": 3}
 
 
-def bind(archive: Archive, year: int, region: str, actor: Actor, kind: str = "regular") -> bytes:
+def bind(archive: Archive, year: int, region: str, actor: Actor, kind: str = "regular", *,
+         purpose: str) -> bytes:  # fmt: skip
     """The volume as one PDF, DA/T 22 style: the cover (案卷封面), the contents (卷内目录)
     giving the page each document starts on (the cover is page 1), each contract in number
     order followed by its amendments, delivery notices and scans, and the 备考表 at the end;
@@ -34,12 +36,18 @@ def bind(archive: Archive, year: int, region: str, actor: Actor, kind: str = "re
     apart with money owed, which the regular volume leaves out (``volumes.in_volume``).
     A contract destroyed under retention has no files left: the 备考表 names it with the
     number of its destruction certificate, and nothing of it is bound. A file the
-    catalogue names but the store lost is a ``FileMissing`` naming the document."""
-    where = (
-        Contract.region == region,
-        Contract.signed_on.between(f"{year}-01-01", f"{year}-12-31"),
-    )
+    catalogue names but the store lost is a ``FileMissing`` naming the document.
+
+    Only the contracts ``actor`` may see are bound (and named); the export is recorded
+    with its ``purpose`` in the 查阅登记."""
+    if not (purpose or "").strip():
+        raise InvalidData({"purpose": ["导出案卷须说明用途（记入查阅登记）。"]})
     with archive.catalogue.reading() as session:
+        where = (
+            Contract.region == region,
+            Contract.signed_on.between(dt.date(year, 1, 1), dt.date(year, 12, 31)),
+            scope_of(session, actor).where(),
+        )
         contracts = session.scalars(
             select(Contract).where(*where, volumes.in_volume(kind))
             .order_by(Contract.contract_no)
@@ -135,6 +143,7 @@ def bind(archive: Archive, year: int, region: str, actor: Actor, kind: str = "re
     with archive.catalogue.writing() as session:
         audit.record(session, actor, "volume.export",
                      f"{year}/{region}" + ("/未收款另册" if kind == "unpaid" else ""),
+                     note=purpose.strip(),
                      kind=kind, contracts=[c.contract_no for c in kept],
                      destroyed=sorted(certificates))  # fmt: skip
     return out.getvalue()

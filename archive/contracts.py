@@ -10,16 +10,17 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, or_, select
 
 from archive import audit
-from archive.audit import Actor
+from archive.access import basis, scope_of
+from archive.actor import Actor
 from archive.codes import assign_code
 from archive.dossier import delivered, fetch, load, touch
 from archive.errors import Conflict, Forbidden, InvalidData, NotFound, validated
 from archive.filing import Filing, input_digest, numbered, render
-from archive.models import GONE, Amendment, Contract, Delivery, Document, Payment, utcnow
+from archive.models import GONE, Amendment, Contract, Delivery, Document, Payment, User, utcnow
 from archive.outbox import enqueue
 from archive.receivables import payment_state, payment_state_is
 from schemas import ContractSchema
-from schemas.labels import ROLE_NAMES, STATUS_NAMES, named
+from schemas.labels import ROLE_NAMES, SECRECY_NAMES, STATUS_NAMES, named
 from schemas.money import figures, upper
 from templates import sales_contract
 
@@ -72,7 +73,7 @@ def create(archive: Archive, data: dict[str, Any], actor: Actor) -> Contract:
                 signed_on=data["signed_on"], seller_name=data["seller"]["name"],
                 buyer_name=data["buyer"]["name"], total=total, original_total=total,
                 paid=Decimal(0), due_on=data["payment"]["due_on"], data=canonical,
-                terms=canonical, input_sha256=digest, created_by=actor.name,
+                terms=canonical, input_sha256=digest, created_by=actor.name, owner=actor.name,
             )  # fmt: skip
             filing.session.add(contract)
             assign_code(filing.session, contract, archive.archival_pattern)
@@ -83,26 +84,27 @@ def create(archive: Archive, data: dict[str, Any], actor: Actor) -> Contract:
             )  # fmt: skip
             audit.record(filing.session, actor, "contract.create", number, total=str(total))
     log.info("filed contract %s for %s", number, actor.name)
-    return get(archive, number)
+    return get(archive, number, actor)
 
 
-def get(archive: Archive, contract_no: str) -> Contract:
-    """The contract with its whole dossier loaded."""
-    return fetch(archive.catalogue, contract_no)
+def get(archive: Archive, contract_no: str, actor: Actor) -> Contract:
+    """The contract with its whole dossier loaded, if ``actor`` may see it (else NotFound)."""
+    return fetch(archive.catalogue, contract_no, actor)
 
 
 SORTS = {"signed_on": Contract.signed_on, "contract_no": Contract.contract_no,
          "total": Contract.total}  # fmt: skip
 
 
-def listing(archive: Archive, *, page: int = 1, per_page: int = 50, sort: str | None = None,
-            order: str = "desc", include_gone: bool = True,
+def listing(archive: Archive, actor: Actor, *, page: int = 1, per_page: int = 50,
+            sort: str | None = None, order: str = "desc", include_gone: bool = True,
             **filters: Any) -> tuple[int, list[Contract]]:  # fmt: skip
-    """One page of contracts and how many match. ``filters``: status, region, created_by
-    (exact), buyer (a fragment of the name), year (of signing), payment_state. ``sort``: a key
-    of ``SORTS`` (else the order of filing: the newest first), ``order``: asc or desc."""
+    """One page of the contracts ``actor`` may see and how many match. ``filters``: status,
+    region, created_by, owner (exact), buyer (a fragment of the name), year (of signing),
+    payment_state. ``sort``: a key of ``SORTS`` (else the order of filing: the newest
+    first), ``order``: asc or desc."""
     query = select(Contract)
-    for name in ("status", "region", "created_by"):
+    for name in ("status", "region", "created_by", "owner"):
         if filters.get(name):
             query = query.where(getattr(Contract, name) == filters[name])
     if filters.get("buyer"):
@@ -118,6 +120,7 @@ def listing(archive: Archive, *, page: int = 1, per_page: int = 50, sort: str | 
     column = SORTS[sort] if sort else Contract.id
     direction = (lambda c: c.asc()) if order == "asc" else (lambda c: c.desc())
     with archive.catalogue.reading() as session:
+        query = query.where(scope_of(session, actor).where())
         total = session.scalar(select(func.count()).select_from(query.subquery()))
         rows = session.scalars(
             query.order_by(direction(column), direction(Contract.id))
@@ -126,30 +129,50 @@ def listing(archive: Archive, *, page: int = 1, per_page: int = 50, sort: str | 
     return total, list(rows)
 
 
-def clerks(archive: Archive) -> list[str]:
-    """Everyone who has filed a contract (the list's filter by clerk)."""
+def clerks(archive: Archive, actor: Actor) -> list[str]:
+    """Everyone who has filed a contract ``actor`` may see (the list's filter by clerk)."""
     with archive.catalogue.reading() as session:
         return list(session.scalars(select(Contract.created_by).distinct()
+                                    .where(scope_of(session, actor).where())
                                     .order_by(Contract.created_by)))  # fmt: skip
 
 
+def view(archive: Archive, contract_no: str, actor: Actor, *,
+         purpose: str | None = None) -> Contract:  # fmt: skip
+    """The dossier, its viewing recorded (查阅登记): who, when, why, under which request."""
+    contract = get(archive, contract_no, actor)
+    with archive.catalogue.writing() as session:
+        audit.record(session, actor, "dossier.view", contract_no, note=purpose,
+                     **basis(session, actor, contract))  # fmt: skip
+    return contract
+
+
 def retrieve(archive: Archive, contract_no: str, doc_id: int, actor: Actor, *,
-             purpose: str | None = None) -> tuple[Document, bytes]:  # fmt: skip
-    """A stored file of the dossier, its retrieval recorded (查阅登记): who, what, why."""
+             purpose: str) -> tuple[Document, bytes]:  # fmt: skip
+    """A stored file of the dossier, its retrieval recorded (查阅登记): who, what, why,
+    under which request."""
+    if not (purpose or "").strip():
+        raise InvalidData({"purpose": ["调阅文件须说明用途（记入查阅登记）。"]})
     with archive.catalogue.reading() as session:
+        # The contract first (NotFound for one the person may not see), then its document:
+        # a document of another contract is simply not one of this contract's.
+        contract = session.scalar(select(Contract).where(Contract.contract_no == contract_no))
+        if contract is None or not scope_of(session, actor).allows(contract):
+            raise NotFound(f"合同 {contract_no} 不存在。")
         doc = session.get(Document, doc_id)
-        if doc is None or doc.contract.contract_no != contract_no:
+        if doc is None or doc.contract_id != contract.id:
             raise NotFound(f"合同 {contract_no} 没有编号为 {doc_id} 的文件。")
         if doc.format == "original" and not actor.can(*EVIDENCE_READERS):
             raise Forbidden("上传文件的原件留作存证，仅档案管理员或销售经理可以调阅；"
                             "请下载已清理的归档件。")  # fmt: skip
         if doc.destroyed_at or doc.contract.gone:
-            load(session, contract_no)  # raises Gone with the tombstone
+            load(session, contract_no, actor)  # raises Gone with the tombstone
         data = archive.storage.read(doc.sha256, f"合同 {contract_no} 的文件 {doc.filename}")
+        grounds = basis(session, actor, doc.contract)
     with archive.catalogue.writing() as session:
-        audit.record(session, actor, "document.download", contract_no, note=purpose,
+        audit.record(session, actor, "document.download", contract_no, note=purpose.strip(),
                      document_id=doc.id, kind=doc.kind, format=doc.format,
-                     sha256=doc.sha256)  # fmt: skip
+                     sha256=doc.sha256, **grounds)  # fmt: skip
     return doc, data
 
 
@@ -192,7 +215,7 @@ def change_status(archive: Archive, contract_no: str, status: str, actor: Actor,
     if status not in STATUSES:
         raise InvalidData({"status": [f"取值须为 {named(STATUSES[1:])} 之一。"]})
     with archive.catalogue.writing() as session:
-        contract = load(session, contract_no, lock=True)
+        contract = load(session, contract_no, actor, lock=True)
         allowed = TRANSITIONS[contract.status]
         if status not in allowed:
             raise Conflict(
@@ -229,7 +252,61 @@ def change_status(archive: Archive, contract_no: str, status: str, actor: Actor,
                      before=before, after=status,
                      **({"forced": True, **opened} if opened else {}))  # fmt: skip
         enqueue(session, contract_no)
-    return get(archive, contract_no)
+    return get(archive, contract_no, actor)
+
+
+# Who may hand a contract to another salesperson or change its 密级: the owner's manager
+# (a manager who sees it) and directors.
+STEWARDS = ("manager", "director")
+SALES = "销售部"
+
+
+def reassign(archive: Archive, contract_no: str, owner: str, actor: Actor, *,
+             note: str) -> Contract:  # fmt: skip
+    """Hand the contract to another salesperson (who will see it from now on); audited."""
+    if not actor.can(*STEWARDS) or actor.role == "admin":
+        raise Forbidden("只有销售经理或总经理可以移交合同。")
+    with archive.catalogue.writing() as session:
+        contract = load(session, contract_no, actor, lock=True)
+        person = session.scalar(select(User).where(User.name == owner))
+        if person is None or not person.active or person.department != SALES \
+                or person.role not in ("clerk", "manager"):  # fmt: skip
+            raise InvalidData({"owner": [f"{owner} 不是销售部在职的业务员或经理。"]})
+        if person.name == contract.owner:
+            raise Conflict(f"合同 {contract_no} 的负责人已是 {owner}。", field="owner")
+        before = contract.owner
+        contract.owner = person.name
+        touch(contract)
+        audit.record(session, actor, "contract.owner", contract_no, note=note,
+                     before=before, after=person.name)  # fmt: skip
+        enqueue(session, contract_no)  # the index holds who may find it
+    return get(archive, contract_no, actor)
+
+
+def set_secrecy(archive: Archive, contract_no: str, confidential: bool, actor: Actor, *,
+                note: str) -> Contract:  # fmt: skip
+    """Mark the contract 机密 or 普通; audited. Documents rendered from now on carry 机密
+    in their header; what was filed before stays as filed."""
+    if not actor.can(*STEWARDS) or actor.role == "admin":
+        raise Forbidden("只有销售经理或总经理可以变更合同的密级。")
+    with archive.catalogue.writing() as session:
+        contract = load(session, contract_no, actor, lock=True)
+        if contract.confidential == confidential:
+            raise Conflict(f"合同 {contract_no} 的密级已是“{SECRECY_NAMES[confidential]}”。",
+                           field="confidential")  # fmt: skip
+        contract.confidential = confidential
+        touch(contract)
+        audit.record(
+            session,
+            actor,
+            "contract.secrecy",
+            contract_no,
+            note=note,
+            before=SECRECY_NAMES[not confidential],
+            after=SECRECY_NAMES[confidential],
+        )
+        enqueue(session, contract_no)
+    return get(archive, contract_no, actor)
 
 
 def _with_amounts(terms: dict[str, Any], shipped: list[Decimal] | None = None) -> dict[str, Any]:
@@ -260,6 +337,8 @@ def summary(contract: Contract, *, as_of: dt.date | None = None) -> dict[str, An
         "due_on": contract.due_on.isoformat(),
         **payment_state(contract, as_of or dt.date.today()),
         "created_by": contract.created_by,
+        "owner": contract.owner,
+        "confidential": contract.confidential,
         "created_at": _iso(contract.created_at),
         "approved_by": contract.approved_by,
         "approved_at": _iso(contract.approved_at),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from archive import outbox
+from archive import outbox, users
 from archive.catalogue import Catalogue
 from archive.indexing import Indexer
 from archive.models import Document, Record
@@ -51,6 +51,8 @@ class Archive:
         delivery_number_pattern: str = "FH-{year:04d}{month:02d}-{seq:04d}",
         major_share: Decimal = Decimal("0.10"),
         regions: list[str] | None = None,
+        departments: list[str] | None = None,
+        token_days: int = users.DEFAULT_TOKEN_DAYS,
         archival_pattern: str = "HT·{year}·{region}·{seq:04d}",
         retention_years: dict[str, int] | None = None,
         search_engine: str = "",
@@ -73,6 +75,9 @@ class Archive:
         self.delivery_number_pattern = delivery_number_pattern
         self.major_share = Decimal(major_share)
         self.regions = list(regions or [])
+        # The departments people belong to, and how many days a new API token lives.
+        self.departments = list(departments or users.DEPARTMENTS)
+        self.token_days = token_days
         self.archival_pattern = archival_pattern
         self.retention_years = {"sales_contract": 5, **(retention_years or {})}
         self.upload_limits = upload_limits or UploadLimits()

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from archive import audit
-from archive.audit import Actor
+from archive.actor import Actor
 from archive.dossier import delivered, fetch, load, require_status, touch, unchanged
 from archive.errors import Forbidden, InvalidData
 from archive.filing import Filing, input_digest, numbered, render, retried
@@ -32,7 +32,7 @@ def deliver(archive: Archive, contract_no: str, data: dict[str, Any], actor: Act
 
 
 def _deliver(archive: Archive, contract_no: str, data: dict[str, Any], actor: Actor) -> Delivery:
-    seen = fetch(archive.catalogue, contract_no)
+    seen = fetch(archive.catalogue, contract_no, actor, write=True)
     require_status(seen, ("effective",), "发货")
     if data["delivery_date"] < seen.signed_on:
         raise InvalidData({"delivery_date": ["发货日期不能早于合同签订日期。"]})
@@ -47,11 +47,12 @@ def _deliver(archive: Archive, contract_no: str, data: dict[str, Any], actor: Ac
     with numbered(archive, pattern, data["delivery_date"]) as reserved:
         number = reserved.number
         rendition = render(
-            archive, delivery_notice.TEMPLATE, delivery_notice.context(number, seen, record),
+            archive, delivery_notice.TEMPLATE,
+            delivery_notice.context(number, seen, record, confidential=seen.confidential),
             delivery_notice.properties(number, seen),
         )  # fmt: skip
         with Filing(archive) as filing:
-            contract = load(filing.session, contract_no, lock=True)
+            contract = load(filing.session, contract_no, actor, lock=True)
             unchanged(contract, seen)  # what remains to ship is what was checked
             filing.use(reserved)
             delivery = Delivery(

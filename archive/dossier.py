@@ -9,19 +9,25 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from archive.access import own_scope, scope_of
+from archive.actor import Actor
 from archive.catalogue import Catalogue
-from archive.errors import Conflict, Gone, NotFound
+from archive.errors import Conflict, Forbidden, Gone, NotFound
 from archive.models import AuditEntry, Contract, User
 from schemas.labels import STATUS_NAMES as STATUS_TEXT
 from schemas.labels import local_date, person
 
 
-def load(session: Session, contract_no: str, *, allow_destroyed: bool = False,
-         lock: bool = False) -> Contract:  # fmt: skip
-    """The contract with its whole dossier; ``Gone`` with the tombstone once destroyed.
+def load(session: Session, contract_no: str, actor: Actor, *, allow_destroyed: bool = False,
+         lock: bool = False, write: bool = False) -> Contract:  # fmt: skip
+    """The contract with its whole dossier, as ``actor`` may see it: ``NotFound`` for one
+    outside their scope (as for one that does not exist: its existence is not told),
+    ``Gone`` with the tombstone once destroyed.
 
     ``lock`` in a write transaction: the contract's row stays locked until it ends, so two
-    changes to one contract (two payments, say) take turns on PostgreSQL as on SQLite."""
+    changes to one contract (two payments, say) take turns on PostgreSQL as on SQLite. A
+    lock means a change is coming (as does ``write``): an access request or a loan lets a
+    person read a contract, never change it, so only their own role and place count."""
     query = (
         select(Contract)
         .where(Contract.contract_no == contract_no)
@@ -29,8 +35,10 @@ def load(session: Session, contract_no: str, *, allow_destroyed: bool = False,
                  selectinload(Contract.deliveries), selectinload(Contract.payments))
     )  # fmt: skip
     contract = session.scalar(query.with_for_update(of=Contract) if lock else query)
-    if contract is None:
+    if contract is None or not scope_of(session, actor).allows(contract):
         raise NotFound(f"合同 {contract_no} 不存在。")
+    if (lock or write) and not own_scope(actor).allows(contract):
+        raise Forbidden(f"合同 {contract_no} 经查阅申请或借阅只可查阅，不能修改。")
     if contract.gone and not allow_destroyed:
         raise Gone(
             f"合同 {contract_no} 已于 {destroyed_on(session, contract)} 经 "
@@ -53,10 +61,11 @@ def approver(session: Session, login: str | None) -> str:
     return person(login, shown)
 
 
-def fetch(catalogue: Catalogue, contract_no: str) -> Contract:
-    """``load`` in a read transaction of its own."""
+def fetch(catalogue: Catalogue, contract_no: str, actor: Actor, *,
+          write: bool = False) -> Contract:  # fmt: skip
+    """``load`` in a read transaction of its own (``write``: for a change to come)."""
     with catalogue.reading() as session:
-        return load(session, contract_no)
+        return load(session, contract_no, actor, write=write)
 
 
 def tombstone(contract: Contract) -> dict[str, Any]:

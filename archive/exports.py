@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from archive import audit
-from archive.audit import Actor
-from archive.errors import Forbidden
+from archive.actor import Actor
+from archive.errors import Forbidden, InvalidData
 from archive.models import Contract
+from archive.searching import visible_filters
 
 if TYPE_CHECKING:
     from archive.core import Archive
@@ -40,10 +41,14 @@ class Export:
 
 
 def search_results(archive: Archive, actor: Actor, query: str, filters: Filters, *,
-                   sort: str, fmt: str, criteria: dict[str, Any]) -> Export:  # fmt: skip
-    """Every hit of a search (up to ``MAX_ROWS``), without highlights, with the parties and
-    the amount of its contract from the catalogue. ``criteria``: the search as asked, kept
-    with the audit entry. Raises ``QueryError`` like the search itself."""
+                   sort: str, fmt: str, criteria: dict[str, Any],
+                   purpose: str) -> Export:  # fmt: skip
+    """Every hit of a search ``actor`` may see (up to ``MAX_ROWS``), without highlights,
+    with the parties and the amount of its contract from the catalogue. ``criteria``: the
+    search as asked, kept with the audit entry with its ``purpose``. Raises ``QueryError``
+    like the search itself."""
+    _require_purpose(purpose)
+    filters = visible_filters(archive, actor, filters)
     limit = MAX_ROWS
     per_page = min(SEARCH_PAGE, limit)
     hits: list[dict[str, Any]] = []
@@ -60,23 +65,25 @@ def search_results(archive: Archive, actor: Actor, query: str, filters: Filters,
     parties = _parties(archive, sorted({hit["contract_no"] for hit in hits}))
     rows = [{**{k: v for k, v in hit.items() if k != "highlights"},
              **parties.get(hit["contract_no"], {})} for hit in hits]  # fmt: skip
-    _record(archive, actor, "search.export", fmt=fmt, rows=len(rows), total=total,
+    _record(archive, actor, "search.export", purpose, fmt=fmt, rows=len(rows), total=total,
             criteria=criteria)  # fmt: skip
     return Export(rows, total)
 
 
 def access_log(archive: Archive, actor: Actor, *, fmt: str, criteria: dict[str, Any],
-               user: str | None = None, contract_no: str | None = None,
+               purpose: str, user: str | None = None, contract_no: str | None = None,
                since: dt.date | None = None, until: dt.date | None = None) -> Export:  # fmt: skip
-    """The retrieval register (up to ``MAX_ROWS`` entries, newest first) with the documents
-    it names; archivists and managers only."""
+    """The retrieval register (up to ``MAX_ROWS`` entries, newest first, of contracts
+    ``actor`` may see) with the documents it names; archivists and managers only."""
     if not actor.can(*REGISTER_READERS):
         raise Forbidden("只有档案管理员或销售经理可以导出查阅登记。")
-    total, entries = audit.retrievals(archive.catalogue, user=user, contract_no=contract_no,
-                                      since=since, until=until, limit=MAX_ROWS)  # fmt: skip
+    _require_purpose(purpose)
+    total, entries = audit.retrievals(archive.catalogue, actor, user=user,
+                                      contract_no=contract_no, since=since, until=until,
+                                      limit=MAX_ROWS)  # fmt: skip
     documents = audit.documents_of(archive.catalogue, entries)
-    _record(archive, actor, "access_log.export", fmt=fmt, rows=len(entries), total=total,
-            criteria=criteria)  # fmt: skip
+    _record(archive, actor, "access_log.export", purpose, fmt=fmt, rows=len(entries),
+            total=total, criteria=criteria)  # fmt: skip
     return Export(entries, total, documents)
 
 
@@ -93,6 +100,11 @@ def _parties(archive: Archive, numbers: list[str]) -> dict[str, dict[str, str]]:
     return found
 
 
-def _record(archive: Archive, actor: Actor, action: str, **detail: Any) -> None:
+def _require_purpose(purpose: str | None) -> None:
+    if not (purpose or "").strip():
+        raise InvalidData({"purpose": ["导出须说明用途（记入查阅登记）。"]})
+
+
+def _record(archive: Archive, actor: Actor, action: str, purpose: str, **detail: Any) -> None:
     with archive.catalogue.writing() as session:
-        audit.record(session, actor, action, None, **detail)
+        audit.record(session, actor, action, None, note=purpose.strip(), **detail)

@@ -1,12 +1,13 @@
 """Keeping the search index in step with the catalogue.
 
 What a filed document contributes (:func:`entries`): its own text and its own products,
-with its contract's parties, region, state and amount. Changes reach the index through the
-outbox (``archive.outbox``): the :class:`Indexer` reads queued contracts, rewrites their
-entries in one engine batch, and only then removes exactly the rows it handled, so a crash
-delays an entry but never loses it. It runs in a background thread in ``hetong serve``
-(woken by every commit, and polling for changes made by other processes), or at once after
-each commit where no thread runs (the CLI, tests), or from cron (``hetong index apply``).
+with its contract's parties, region, state and amount, and who may find it (its owner and
+密级, for the access rule). Changes reach the index through the outbox (``archive.outbox``):
+the :class:`Indexer` reads queued contracts, rewrites their entries in one engine batch,
+and only then removes exactly the rows it handled, so a crash delays an entry but never
+loses it. It runs in a background thread in ``hetong serve`` (woken by every commit, and
+polling for changes made by other processes), or at once after each commit where no thread
+runs (the CLI, tests), or from cron (``hetong index apply``).
 
 One indexer at a time per catalogue: the catalogue's ``indexer`` lock (a file lock beside
 SQLite, an advisory lock in PostgreSQL) makes reading the outbox, writing the entries and
@@ -28,6 +29,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import selectinload
 
+from archive.access import secrecy
 from archive.catalogue import Catalogue
 from archive.models import Contract, Document, IndexOutbox
 from archive.receivables import payment_state
@@ -62,6 +64,9 @@ def entries(contract: Contract, storage: Storage | None = None,
         "payment_state": payment_state(contract, dt.date.today())["payment_state"],
         "signed_on": contract.signed_on, "amount_cents": to_cents(contract.total),
         "buyer": contract.buyer_name, "seller": contract.seller_name,
+        # Who may find it (archive.access): in the fingerprint too, so an entry indexed
+        # before a reassignment or a change of 密级 is found stale by the check.
+        "owner": contract.owner, "secrecy": secrecy(contract),
     }  # fmt: skip
     products = _products(contract)
     result = []

@@ -78,10 +78,51 @@ class User(Base):
     # What people read (王经理); the login (``name``) is what records keep.
     display_name: Mapped[str] = mapped_column(String(50))
     role: Mapped[str] = mapped_column(String(20))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Where the person works (销售部, 财务部 …, see HETONG_DEPARTMENTS), the sales region of
+    # sales staff (a manager without one oversees every region), and whether they head
+    # their department (heads approve their staff's access requests).
+    department: Mapped[str] = mapped_column(String(20))
+    region: Mapped[str | None] = mapped_column(String(20))
+    is_head: Mapped[bool] = mapped_column(default=False)
+    # A deactivated user keeps their name in the records and can do nothing any more.
+    active: Mapped[bool] = mapped_column(default=True)
     # For signing in to the pages; None means API token only.
     password_hash: Mapped[str | None] = mapped_column(String(200))
+    # Raised when the password changes or the user is deactivated: page sessions signed in
+    # under an older value end.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", order_by="ApiToken.id")
+
+
+class ApiToken(Base):
+    """An API token: only its hash is stored. It expires, and can be revoked."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(50))
+    last_used_at: Mapped[dt.datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class SignInFailure(Base):
+    """A failed sign-in, per account and address: repeated failures slow the next try."""
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), index=True)
+    address: Mapped[str] = mapped_column(String(100), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
 
 class Sequence(Base):
@@ -135,6 +176,11 @@ class Contract(Base):
     terms: Mapped[dict[str, Any]] = mapped_column(JSON)
     input_sha256: Mapped[str] = mapped_column(String(64))
     created_by: Mapped[str] = mapped_column(String(50))
+    # Whose business it is (the creator at first; a manager may reassign it): who sees it.
+    owner: Mapped[str] = mapped_column(String(50), index=True)
+    # 密级: a confidential contract is read by its owner, the owner's manager and directors,
+    # and by others only through an access request a director approved.
+    confidential: Mapped[bool] = mapped_column(default=False, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     approved_by: Mapped[str | None] = mapped_column(String(50))
@@ -354,3 +400,43 @@ class Destruction(Base):
     # A large approval's certificate is filed in parts: all their numbers (the first is
     # ``certificate_record_id``'s).
     certificates: Mapped[list[str] | None] = mapped_column(JSON)
+
+
+class AccessRequest(Base):
+    """A 查阅申请 (《销售文件查阅申请表》): someone outside a contract's scope asks to read it
+    for a purpose until a day. ``steps`` is the approval chain in order, each
+    ``{"step", "by", "at", "decision", "note"}``; the request is approved when the last step
+    approves, rejected at the first step that rejects."""
+
+    __tablename__ = "access_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requester: Mapped[str] = mapped_column(String(50), index=True)
+    contract_nos: Mapped[list[str]] = mapped_column(JSON)
+    purpose: Mapped[str] = mapped_column(Text)
+    until: Mapped[dt.date] = mapped_column(Date)
+    # pending | approved | rejected | withdrawn
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[dt.datetime | None]
+
+
+class Loan(Base):
+    """A 借阅: the paper or electronic dossier lent to a person until a due day."""
+
+    __tablename__ = "loans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    borrower: Mapped[str] = mapped_column(String(50), index=True)
+    form: Mapped[str] = mapped_column(String(20))  # paper | electronic
+    purpose: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    lent_by: Mapped[str] = mapped_column(String(50))
+    lent_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    returned_at: Mapped[dt.datetime | None]
+    returned_to: Mapped[str | None] = mapped_column(String(50))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    contract: Mapped[Contract] = relationship()

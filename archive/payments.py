@@ -11,7 +11,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from archive import audit
-from archive.audit import Actor
+from archive.actor import Actor
 from archive.dossier import load, require_status, touch
 from archive.errors import Forbidden, InvalidData
 from archive.models import Payment
@@ -33,7 +33,7 @@ def pay(archive: Archive, contract_no: str, data: dict[str, Any], actor: Actor) 
     if not actor.can(*RECORDERS):
         raise Forbidden("只有销售业务员或销售经理可以登记收款。")
     with archive.catalogue.writing() as session:
-        contract = load(session, contract_no, lock=True)
+        contract = load(session, contract_no, actor, lock=True)
         require_status(contract, BINDING, "登记收款")
         if data["paid_on"] < contract.signed_on:
             raise InvalidData({"paid_on": ["收款日期不能早于合同签订日期。"]})

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, and_, not_, or_, select
 
+from archive.access import scope_of
+from archive.actor import Actor
 from archive.models import Contract
 
 if TYPE_CHECKING:
@@ -80,9 +82,10 @@ def _add_month(day: dt.date) -> dt.date:
 
 
 def receivables(
-    archive: Archive, *, as_of: dt.date, region: str | None = None, overdue: bool | None = None
-) -> list[dict[str, Any]]:
-    """Contracts with money owed, oldest due first."""
+    archive: Archive, actor: Actor, *, as_of: dt.date, region: str | None = None,
+    overdue: bool | None = None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Contracts ``actor`` may see with money owed, oldest due first."""
     query = (
         select(Contract)
         .where(*TOOK_EFFECT, Contract.total > Contract.paid)
@@ -91,7 +94,7 @@ def receivables(
     if region:
         query = query.where(Contract.region == region)
     with archive.catalogue.reading() as session:
-        rows = session.scalars(query).all()
+        rows = session.scalars(query.where(scope_of(session, actor).where())).all()
     result = []
     for contract in rows:
         state = payment_state(contract, as_of)

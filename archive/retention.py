@@ -33,7 +33,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from archive import audit
-from archive.audit import Actor
+from archive.access import scope_of
+from archive.actor import SYSTEM, Actor
 from archive.dossier import Changed, approver, fetch, load, tombstone
 from archive.errors import Conflict, Forbidden, InvalidData, NotFound
 from archive.filing import Filing, Rendition, numbered, render, retried
@@ -189,7 +190,7 @@ def hold(archive: Archive, contract_no: str, reason: str | None, actor: Actor, *
     if not release and not (reason or "").strip():
         raise InvalidData({"reason": ["必须说明保全原因。"]})
     with archive.catalogue.writing() as session:
-        contract = load(session, contract_no, lock=True)  # Gone once destroyed
+        contract = load(session, contract_no, actor, lock=True)  # Gone once destroyed
         if release:
             if not contract.hold_reason:
                 raise Conflict(f"合同 {contract_no} 未被保全。")
@@ -200,7 +201,7 @@ def hold(archive: Archive, contract_no: str, reason: str | None, actor: Actor, *
             contract.hold_reason = reason.strip()[:2000]
             contract.held_by, contract.held_at = actor.name, utcnow()
             audit.record(session, actor, "retention.hold", contract_no, reason=reason)
-    return fetch(archive.catalogue, contract_no)
+    return fetch(archive.catalogue, contract_no, actor)
 
 
 # -- destruction -----------------------------------------------------------------------------
@@ -222,11 +223,13 @@ def _refusal(contract: Contract, as_of: dt.date, years: int) -> str | None:
     return None
 
 
-def _contracts(session: Session, numbers: list[str], *, lock: bool = False) -> list[Contract]:
+def _contracts(session: Session, numbers: list[str], *, lock: bool = False,
+               actor: Actor = SYSTEM) -> list[Contract]:  # fmt: skip
     """The contracts named, destroyed ones too, with their documents (what a tombstone and a
     refusal need), in one query however many there are; ``lock``: their rows, for the
-    transaction."""
-    query = (select(Contract).where(Contract.contract_no.in_(numbers))
+    transaction. One ``actor`` may not see is not found, as one that does not exist."""
+    query = (select(Contract).where(Contract.contract_no.in_(numbers),
+                                    scope_of(session, actor).where())
              .options(selectinload(Contract.documents)))  # fmt: skip
     found = {c.contract_no: c for c in session.scalars(
         query.with_for_update(of=Contract) if lock else query)}  # fmt: skip
@@ -255,9 +258,25 @@ def preview(archive: Archive, contract_nos: Iterable[str], actor: Actor) -> list
     if not numbers:
         raise InvalidData({"contract_nos": [NONE_CHOSEN]}, NONE_CHOSEN)
     with archive.catalogue.reading() as session:
-        contracts = _contracts(session, numbers)
+        contracts = _contracts(session, numbers, actor=actor)
         _refuse(contracts, archive.retention_years["sales_contract"])
         return [tombstone(c) for c in contracts]
+
+
+def awaiting(archive: Archive, actor: Actor) -> tuple[list[Contract], list[Contract]]:
+    """What the retention page lists for ``actor``, within what they see: the contracts
+    pending destruction (by number) and those kept in an unpaid volume (oldest first)."""
+    with archive.catalogue.reading() as session:
+        visible = scope_of(session, actor).where()
+        pending = session.scalars(
+            select(Contract).where(Contract.retention_state == "pending_destruction", visible)
+            .order_by(Contract.contract_no)
+        ).all()  # fmt: skip
+        unpaid = session.scalars(
+            select(Contract).where(Contract.retention_state == "unpaid_volume", visible)
+            .order_by(Contract.signed_on, Contract.contract_no)
+        ).all()  # fmt: skip
+    return list(pending), list(unpaid)
 
 
 def destroy(archive: Archive, contract_nos: Iterable[str], note: str | None,
@@ -283,7 +302,7 @@ def _approve(archive: Archive, numbers: list[str], note: str | None,
     between (``Changed``: rendered anew)."""
     years = archive.retention_years["sales_contract"]
     with archive.catalogue.reading() as session:
-        contracts = _contracts(session, numbers)
+        contracts = _contracts(session, numbers, actor=actor)
         _refuse(contracts, years)
         items = [tombstone(c) for c in contracts]
         signed_by = approver(session, actor.name)  # 王经理（wang）
@@ -348,7 +367,7 @@ def _carry_out(archive: Archive, journal_id: int, actor: Actor) -> None:
         journal = session.get(Destruction, journal_id)
         now = utcnow()
         for number in numbers:
-            contract = load(session, number, allow_destroyed=True, lock=True)
+            contract = load(session, number, SYSTEM, allow_destroyed=True, lock=True)
             contract.retention_state = "destroyed"
             # The register entry keeps only what the tombstone names.
             minimal = {k: contract.terms[k] for k in ("region", "signed_on")}
@@ -371,7 +390,7 @@ def finish_pending(archive: Archive, actor: Actor | None = None) -> list[int]:
                                         .where(Destruction.state != "done")))  # fmt: skip
     for journal_id in open_ids:
         log.warning("finishing interrupted destruction %d", journal_id)
-        _carry_out(archive, journal_id, actor or audit.SYSTEM)
+        _carry_out(archive, journal_id, actor or SYSTEM)
     return open_ids
 
 

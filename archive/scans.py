@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 
 from archive import audit
-from archive.audit import Actor
+from archive.actor import Actor
 from archive.codes import document_code
-from archive.dossier import load, touch
+from archive.dossier import fetch, load, touch
 from archive.errors import Forbidden, InvalidData
 from archive.filing import Filing
 from archive.models import Document
@@ -46,9 +46,11 @@ def upload(archive: Archive, contract_no: str, data: bytes, actor: Actor, *,
     """File a signed scan: its clean copy (returned) and its original beside it."""
     if not actor.can(*UPLOADERS):
         raise Forbidden("无权上传扫描件。")
+    # NotFound (or Forbidden) before a worker is spent on it.
+    fetch(archive.catalogue, contract_no, actor, write=True)
     checked = inspect(archive, data)  # outside the filing lock: it may take seconds
     with Filing(archive) as filing:
-        contract = load(filing.session, contract_no, lock=True)
+        contract = load(filing.session, contract_no, actor, lock=True)
         count = filing.session.scalar(
             select(func.count(func.distinct(Document.number))).where(
                 Document.contract_id == contract.id, Document.kind == KIND

@@ -36,7 +36,7 @@ from sqlalchemy import ColumnElement, Row, Select, delete, false, func, or_, sel
 from sqlalchemy.orm import Session, load_only, selectinload
 
 from archive import audit, numbering, retention
-from archive.audit import Actor
+from archive.actor import Actor
 from archive.dossier import tombstone
 from archive.errors import Conflict, InvalidData
 from archive.filing import Filing

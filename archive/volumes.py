@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, extract, func, or_, select
 
+from archive.access import scope_of
+from archive.actor import Actor
 from archive.models import GONE, Contract, Document
 
 if TYPE_CHECKING:
@@ -31,26 +33,29 @@ def in_volume(kind: str):
     return or_(Contract.retention_state.is_(None), Contract.retention_state != UNPAID_STATE)
 
 
-def list_volumes(archive: Archive) -> list[dict[str, Any]]:
+def list_volumes(archive: Archive, actor: Actor) -> list[dict[str, Any]]:
     """Volumes by year × region and kind (the regular one, then the unpaid volume when the
     sweep set contracts apart), with how many contracts and documents each still holds and
     how many of its contracts were destroyed under retention (a volume keeps its place in
-    the list when all of them were)."""
+    the list when all of them were). Only contracts ``actor`` may see are counted, and a
+    volume without any is not listed."""
     year = extract("year", Contract.signed_on)
     kind = case((Contract.retention_state == UNPAID_STATE, "unpaid"), else_="regular")
     gone = Contract.retention_state.in_(GONE)
     kept = or_(Contract.retention_state.is_(None), Contract.retention_state.notin_(GONE))
     with archive.catalogue.reading() as session:
+        visible = scope_of(session, actor).where()
         contracts = session.execute(
             select(year, Contract.region, kind, func.sum(case((kept, 1), else_=0)),
                    func.sum(case((gone, 1), else_=0)))
+            .where(visible)
             .group_by(year, Contract.region, kind).order_by(year, Contract.region, kind)
         ).all()  # fmt: skip
         documents = dict(
             ((int(y), r, k), n) for y, r, k, n in session.execute(
                 select(year, Contract.region, kind, func.count(func.distinct(Document.number)))
                 .join(Document, Document.contract_id == Contract.id)
-                .where(kept, Document.destroyed_at.is_(None))
+                .where(kept, visible, Document.destroyed_at.is_(None))
                 .group_by(year, Contract.region, kind)
             )
         )  # fmt: skip

@@ -77,7 +77,7 @@ def _rows(contract_id: int, code: str, docs: list) -> tuple[dict, list, list, li
         "seller_name": first.seller, "buyer_name": first.buyer, "total": total,
         "original_total": total, "paid": paid,
         "due_on": first.signed_on + dt.timedelta(days=90), "data": terms, "terms": terms,
-        "input_sha256": "0" * 64, "created_by": "bench", "created_at": NOW,
+        "input_sha256": "0" * 64, "created_by": "bench", "owner": "bench", "created_at": NOW,
         "updated_at": NOW, "approved_by": "manager" if took_effect else None,
         "approved_at": NOW if took_effect else None, "version": 1,
     }  # fmt: skip

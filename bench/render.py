@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from archive import contracts
-from archive.audit import SYSTEM
+from archive.actor import SYSTEM
 from archive.core import Archive
 from schemas import ContractSchema
 from templates import BUNDLED, sales_contract

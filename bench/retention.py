@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from archive import sweep  # noqa: E402
-from archive.audit import Actor  # noqa: E402
+from archive.actor import Actor  # noqa: E402
 from archive.core import Archive  # noqa: E402
 from archive.models import Contract, Document, Record  # noqa: E402
 from bench.processes import run_phase  # noqa: E402
@@ -118,7 +118,7 @@ def build(data_dir: Path, n: int, seed: int = 20260101) -> dict[str, int]:
             "region": region, "signed_on": signed, "seller_name": seller, "buyer_name": buyer,
             "total": total, "original_total": total, "paid": paid,
             "due_on": dt.date(signed.year, 12, 31), "data": terms, "terms": terms,
-            "input_sha256": "0" * 64, "created_by": "bench", "created_at": now,
+            "input_sha256": "0" * 64, "created_by": "bench", "owner": "bench", "created_at": now,
             "updated_at": now, "approved_by": "manager" if took_effect else None,
             "approved_at": now if took_effect else None, "version": 1,
             "hold_reason": "诉讼保全" if rng.random() < 0.01 else None,

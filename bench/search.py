@@ -211,6 +211,9 @@ def corpus(count: int, seed: int = 42) -> Iterator[Entry]:
             year=year,
             status=rng.choice(STATUSES),
             payment_state=rng.choice(PAYMENTS),
+            # From the serial, not the generator: the corpus stays the one measured before.
+            owner=f"clerk{serial[month] % 40:02d}",
+            secrecy="confidential" if serial[month] % 50 == 0 else "normal",
             signed_on=signed,
             amount_cents=amount,
             buyer=buyer,

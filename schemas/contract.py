@@ -125,6 +125,19 @@ class StatusChangeSchema(StrictSchema):
     )  # fmt: skip
 
 
+class OwnerChangeSchema(StrictSchema):
+    owner = Text(required=True, max_length=50,
+                 metadata={"description": "新的负责人（销售部在职人员的用户名）"})  # fmt: skip
+    note = Text(required=True, max_length=500, multiline=True,
+                metadata={"description": "移交原因（记入审计）"})  # fmt: skip
+
+
+class SecrecyChangeSchema(StrictSchema):
+    confidential = StrictBoolean(required=True, metadata={"description": "true：机密；false：普通"})
+    note = Text(required=True, max_length=500, multiline=True,
+                metadata={"description": "变更密级的原因（记入审计）"})  # fmt: skip
+
+
 def flatten_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
     """marshmallow's nested error dict → {"items.1.quantity": ["必须大于 0。"]}."""
     flat: dict[str, list[str]] = {}

@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-ROLE_NAMES = {"clerk": "销售业务员", "archivist": "档案管理员", "manager": "销售经理",
-              "admin": "管理员"}  # fmt: skip
+ROLE_NAMES = {"clerk": "销售业务员", "staff": "职员", "manager": "销售经理",
+              "archivist": "档案管理员", "director": "总经理", "admin": "管理员"}  # fmt: skip
 STATUS_NAMES = {"draft": "草稿", "effective": "已生效", "completed": "已履行完毕",
                 "terminated": "已解除"}  # fmt: skip
+SECRECY_NAMES = {False: "普通", True: "机密"}
 PAYMENT_NAMES = {"unpaid": "未付款", "partially_paid": "部分付款", "paid": "已付清"}
 KIND_NAMES = {"sales_contract": "销售合同", "amendment": "补充协议",
               "delivery_notice": "发货通知单", "signed_scan": "签署扫描件"}  # fmt: skip
@@ -21,6 +22,7 @@ KIND_NAMES = {"sales_contract": "销售合同", "amendment": "补充协议",
 RECORD_NAMES = {"destruction_list": "销毁清单", "destruction_certificate": "销毁记录"}
 ACTION_NAMES = {
     "contract.create": "创建合同", "contract.status": "变更状态", "document.download": "下载文件",
+    "dossier.view": "查阅卷宗", "contract.owner": "移交合同", "contract.secrecy": "变更密级",
     "amendment.create": "签订补充协议", "delivery.create": "开具发货通知单",
     "payment.create": "登记收款", "scan.upload": "上传扫描件", "volume.export": "导出案卷",
     "retention.hold": "保全", "retention.hold_release": "解除保全",
@@ -28,7 +30,18 @@ ACTION_NAMES = {
     "retention.destroy_approved": "批准销毁", "retention.destroyed": "已销毁",
     "retention.run": "执行清理", "search.export": "导出检索结果",
     "access_log.export": "导出查阅登记",
+    "user.create": "添加用户", "user.update": "修改用户", "user.password": "更改密码",
+    "user.deactivate": "停用用户", "user.activate": "启用用户", "token.issue": "签发令牌",
+    "token.revoke": "撤销令牌",
+    "access_request.create": "提交查阅申请", "access_request.approve": "批准查阅申请",
+    "access_request.reject": "驳回查阅申请", "access_request.withdraw": "撤回查阅申请",
+    "loan.lend": "借出", "loan.return": "归还",
 }  # fmt: skip
+# A 查阅申请: its state (``expired`` is shown, never stored) and the steps of its approval.
+REQUEST_STATE_NAMES = {"pending": "审批中", "approved": "已批准", "rejected": "已驳回",
+                       "withdrawn": "已撤回", "expired": "已过期"}  # fmt: skip
+REQUEST_STEP_NAMES = {"department": "部门负责人", "sales": "销售部负责人", "director": "总经理"}
+DECISION_NAMES = {"approved": "同意", "rejected": "驳回"}
 RETENTION_NAMES = {None: "保存中", "unpaid_volume": "欠款另册保管",
                    "pending_destruction": "待销毁（待审批）", "destroying": "销毁中",
                    "destroyed": "已销毁"}  # fmt: skip
@@ -92,6 +105,10 @@ FIELD_NAMES = {
     "user": "用户", "from": "起始日期", "from_": "起始日期", "to": "截止日期",
     "purpose": "用途", "wait": "等待索引", "overdue": "逾期", "password": "密码",
     "role": "角色", "display_name": "显示名称",
+    "department": "部门", "head": "部门负责人", "days": "有效期（天）", "label": "令牌说明",
+    "token_id": "令牌编号",
+    "until": "查阅截止日", "mine": "我的申请", "waiting": "待我审批",
+    "borrower": "借阅人", "due_on": "应还日期", "form": "借阅形式", "open": "未归还",
 }  # fmt: skip
 
 

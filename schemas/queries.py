@@ -55,6 +55,7 @@ class ContractListArgs(QueryArgs):
     region = Text(max_length=20, metadata={"description": "区域"})
     buyer = Text(max_length=100, metadata={"description": "需方名称中的片段"})
     created_by = Text(max_length=50, metadata={"description": "经办人（创建合同的用户名）"})
+    owner = Text(max_length=50, metadata={"description": "负责人（合同归属的用户名）"})
     year = fields.Integer(**SIGNING_YEAR)
     payment_state = one_of(PAYMENT_STATES, metadata={"description": "付款状态"})
     sort = one_of(
@@ -135,7 +136,22 @@ class VolumeArgs(QueryArgs):
     kind = one_of(VOLUME_KINDS, load_default="regular",
                   metadata={"description": "regular：按年、按区域的案卷；"
                                            "unpaid：其未收款另册"})  # fmt: skip
+    purpose = Text(required=True, max_length=200,
+                   metadata={"description": "查阅/借阅用途，记入查阅登记"})  # fmt: skip
+
+
+def purpose_field(**kwargs) -> fields.Field:
+    return Text(max_length=200, metadata={"description": "查阅/借阅用途，记入查阅登记"},
+                **kwargs)  # fmt: skip
 
 
 class DownloadArgs(QueryArgs):
-    purpose = Text(max_length=200, metadata={"description": "查阅/借阅用途，记入查阅登记"})
+    purpose = purpose_field(required=True)
+
+
+class PurposeArgs(QueryArgs):
+    purpose = purpose_field(required=True)
+
+
+class DossierArgs(AsOfArgs):
+    purpose = purpose_field()

@@ -140,6 +140,8 @@ class ContractSummarySchema(Schema):
     days_overdue = fields.Integer()
     to_chase = fields.Boolean(metadata={"description": "逾期满一个月，应催收"})
     created_by = _str("创建人")
+    owner = _str("负责人（其业务；看得见本合同的依据之一）")
+    confidential = fields.Boolean(required=True, metadata={"description": "密级为机密"})
     created_at = _str("创建时间")
     approved_by = _maybe("审批人")
     approved_at = _maybe("审批时间")
@@ -201,6 +203,17 @@ class PaymentSummarySchema(Schema):
     created_at = _str()
 
 
+class OnLoanSchema(Schema):
+    """An open loan of the dossier (借出)."""
+
+    id = fields.Integer(metadata={"description": "借阅记录编号（/api/v1/loans/<id>）"})
+    borrower = _str("借阅人（登录名）")
+    borrower_name = _str("借阅人（显示名称）")
+    form = _enum(("paper", "electronic"), "paper 纸质卷宗或 electronic 电子卷宗")
+    due_on = _str("应还日期")
+    overdue = fields.Boolean(metadata={"description": "已逾期未还"})
+
+
 class ContractViewSchema(ContractSummarySchema):
     """The whole dossier."""
 
@@ -210,6 +223,8 @@ class ContractViewSchema(ContractSummarySchema):
     deliveries = fields.List(fields.Nested(DeliverySummarySchema))
     payments = fields.List(fields.Nested(PaymentSummarySchema))
     documents = fields.List(fields.Nested(DocumentViewSchema))
+    on_loan = fields.List(fields.Nested(OnLoanSchema),
+                          metadata={"description": "借出中的借阅，最早到期的在前"})  # fmt: skip
 
 
 class LinksSchema(Schema):
@@ -291,7 +306,8 @@ class ReceivableSchema(Schema):
 class AccessEntrySchema(Schema):
     at = _str("时间")
     user = _str("查阅人")
-    action = _enum(("document.download", "volume.export", "search.export", "access_log.export"))
+    action = _enum(("document.download", "dossier.view", "volume.export", "search.export",
+                    "access_log.export", "loan.lend"))  # fmt: skip
     contract_no = _maybe("合同编号或案卷")
     purpose = _maybe("用途")
     client = _maybe("来源")
@@ -406,3 +422,43 @@ class ReceivablesPageSchema(Schema):
     page = fields.Integer()
     per_page = fields.Integer()
     items = fields.List(fields.Nested(ReceivableSchema))
+
+
+REQUEST_STATES = ("pending", "approved", "rejected", "withdrawn")
+REQUEST_STEPS = ("department", "sales", "director")
+
+
+class AccessRequestStepSchema(Schema):
+    step = _enum(REQUEST_STEPS, "department 部门负责人、sales 销售部负责人、director 总经理")
+    name = _str("步骤名称，如 财务部负责人")
+    department = _maybe("部门（仅 department 步骤）")
+    by = _maybe("审批人（用户名）")
+    by_name = _str("审批人（显示名称）")
+    at = _maybe("审批时间（UTC，ISO 8601）")
+    decision = fields.String(allow_none=True, metadata={
+        "description": "approved 同意、rejected 驳回；null 待审批",
+        "enum": ["approved", "rejected"]})  # fmt: skip
+    decision_name = _str("审批结果")
+    note = _maybe("审批意见")
+
+
+class AccessRequestViewSchema(Schema):
+    """A 查阅申请 with its approval chain."""
+
+    id = fields.Integer()
+    requester = _str("申请人（用户名）")
+    requester_name = _str("申请人（显示名称）")
+    contract_nos = fields.List(fields.String(), metadata={"description": "申请查阅的合同编号"})
+    purpose = _str("查阅用途")
+    until = _str("查阅截止日（含，当地日期）")
+    state = _enum(REQUEST_STATES, "pending 审批中、approved 已批准、rejected 驳回、withdrawn 撤回")
+    expired = fields.Boolean(metadata={"description": "已批准但截止日已过：不再可查阅"})
+    state_name = _str("状态（显示用；含 已过期）")
+    steps = fields.List(fields.Nested(AccessRequestStepSchema),
+                        metadata={"description": "审批链，按顺序"})  # fmt: skip
+    current_step = _maybe("当前待审批的步骤")
+    current_step_name = _maybe("当前待审批的步骤名称")
+    waiting_for = fields.List(fields.String(), metadata={"description": "可审批当前步骤的人"})
+    created_at = _str("提交时间（UTC，ISO 8601）")
+    decided_at = _maybe("批准、驳回或撤回的时间")
+    url = _str("申请详情地址")

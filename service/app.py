@@ -98,10 +98,12 @@ def _register_api(app: Flask) -> None:
     # Imported here, at registration, so that importing the factory stays cheap.
     from service.api import (
         access,
+        access_requests,
         contracts,
         docs,
         dossier,
         health,
+        loans,
         receivables,
         retention,
         search,
@@ -118,6 +120,7 @@ def _register_api(app: Flask) -> None:
         (contracts.blp, "contracts"), (dossier.blp, "contracts"),
         (receivables.blp, "receivables"), (search.blp, "search"), (access.blp, "access-log"),
         (volumes.blp, "volumes"), (retention.blp, "retention"), (retention.holds, "contracts"),
+        (loans.blp, "loans"), (access_requests.blp, "access-requests"),
     ):  # fmt: skip
         api.register_blueprint(blp, url_prefix=f"{API_PREFIX}/{prefix}")
 

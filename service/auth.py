@@ -7,7 +7,7 @@ from functools import wraps
 from flask import abort, g, request
 
 from archive import users
-from archive.audit import Actor
+from archive.actor import Actor
 from schemas.labels import role_names
 from service.errors import error_response
 from service.ext import get_archive
@@ -20,12 +20,13 @@ def authenticate():
     if scheme.lower() != "bearer" or not token.strip():
         return error_response(401, "需要登录：请求头须包含 Authorization: Bearer <令牌>。",
                               **{"WWW-Authenticate": 'Bearer realm="hetong"'})  # fmt: skip
-    user = users.by_token(get_archive().catalogue, token.strip())
+    # Checked on every request: a revoked or expired token, or a deactivated user, is
+    # refused at once (no cache to wait for).
+    user = users.use_token(get_archive().catalogue, token.strip())
     if user is None:
-        return error_response(401, "令牌无效或已停用。",
+        return error_response(401, "令牌无效、已过期或已撤销，或用户已停用。",
                               **{"WWW-Authenticate": 'Bearer error="invalid_token"'})  # fmt: skip
-    g.actor = Actor(user.name, user.role, client=request.remote_addr,
-                    display_name=user.display_name)  # fmt: skip
+    g.actor = users.actor_of(user, request.remote_addr)
     return None
 
 

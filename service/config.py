@@ -61,6 +61,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Allowed sales regions; an empty list allows any.",
     ),
     Setting(
+        "DEPARTMENTS",
+        ["销售部", "财务部", "仓储部", "法务部", "档案室", "总经理办公室"],
+        "Departments people belong to; people of 销售部 (sales) may have a sales region.",
+    ),
+    Setting(
         "TIMEZONE",
         "Asia/Shanghai",
         "Time zone (IANA name) of the times people read: pages, documents, the command line; "
@@ -100,6 +105,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Send the sign-in cookie over HTTPS only; turn on behind TLS (see the README).",
     ),
     Setting("SECRET_KEY", "", "Signs session cookies; empty means a random key kept in DATA_DIR."),
+    Setting(
+        "TOKEN_DAYS",
+        90,
+        "Days a new API token is valid (1–365): every token expires; `hetong users tokens` "
+        "issues new ones.",
+    ),
     Setting("HOST", "127.0.0.1", "Address `hetong serve` listens on."),
     Setting("PORT", 8000, "Port `hetong serve` listens on."),
     Setting("THREADS", 8, "Worker threads of the WSGI server."),
@@ -160,8 +171,21 @@ def load(overrides: dict[str, Any] | None = None, *, environ=os.environ) -> dict
     extra = {k: v for k, v in (overrides or {}).items() if k.isupper()}
     values.update(extra)
     zone(values["TIMEZONE"])  # an unknown zone stops the start, naming it
+    _check_people(values)
     values["DATA_DIR"] = str(Path(values["DATA_DIR"]).expanduser().resolve())
     return values
+
+
+def _check_people(values: dict[str, Any]) -> None:
+    """Departments and token days the catalogue can hold: a wrong one stops the start."""
+    departments = values["DEPARTMENTS"]
+    if isinstance(departments, str):  # a TOML file may give one string
+        departments = values["DEPARTMENTS"] = [d.strip() for d in departments.split(",")
+                                               if d.strip()]  # fmt: skip
+    if not departments or any(len(d) > 20 for d in departments):
+        raise ValueError("HETONG_DEPARTMENTS：须至少有一个部门，每个部门名称至多 20 个字符。")
+    if not 1 <= int(values["TOKEN_DAYS"]) <= 365:
+        raise ValueError("HETONG_TOKEN_DAYS 须为 1–365 天：令牌总会到期。")
 
 
 def _reject_unknown(mapping: dict[str, Any], origin: str) -> None:

@@ -28,7 +28,8 @@ def _shown(field: str, value: str, unit: str) -> str:
 
 
 def context(number: str, contract, terms: dict[str, Any], record: dict[str, Any],
-            total_before: Decimal, total_after: Decimal) -> dict[str, Any]:  # fmt: skip
+            total_before: Decimal, total_after: Decimal, *,
+            confidential: bool = False) -> dict[str, Any]:  # fmt: skip
     changes = []
     for n, change in enumerate(record["changes"], start=1):
         item = change.get("item")
@@ -50,6 +51,7 @@ def context(number: str, contract, terms: dict[str, Any], record: dict[str, Any]
         "total_before": figures(total_before),
         "total_after": figures(total_after),
         "total_upper": upper(total_after),
+        "confidential": confidential,
     }
 
 
@@ -79,3 +81,4 @@ class AmendmentContext(Schema):
     total_before = fields.String()
     total_after = fields.String()
     total_upper = fields.String()
+    confidential = fields.Boolean()  # 密级 机密: the mark in the header of every page

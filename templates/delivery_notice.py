@@ -18,7 +18,9 @@ RECEIPT = "回执"
 NUMERALS = "一二三四五六"
 
 
-def context(number: str, contract, delivery: dict[str, Any]) -> dict[str, Any]:
+def context(
+    number: str, contract, delivery: dict[str, Any], *, confidential: bool = False
+) -> dict[str, Any]:
     total = sum((Decimal(line["amount"]) for line in delivery["lines"]), Decimal(0))
     lines = [
         {"no": n, "name": line["name"], "spec": line["spec"], "unit": line["unit"],
@@ -44,6 +46,7 @@ def context(number: str, contract, delivery: dict[str, Any]) -> dict[str, Any]:
         "total": figures(total),
         "total_upper": upper(total),
         "copies": copies,
+        "confidential": confidential,
     }
 
 
@@ -73,3 +76,4 @@ class DeliveryNoticeContext(Schema):
     total = fields.String()
     total_upper = fields.String()
     copies = fields.List(fields.Nested(CopyContext))
+    confidential = fields.Boolean()  # 密级 机密: the mark in the header of every page

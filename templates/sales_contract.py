@@ -47,8 +47,11 @@ def _party(party: dict[str, Any]) -> dict[str, str]:
     return {k: party.get(k) or "" for k in keys}
 
 
-def context(contract_no: str, data: dict[str, Any]) -> dict[str, Any]:
-    """Template context from validated contract data (Decimals, dates)."""
+def context(
+    contract_no: str, data: dict[str, Any], *, confidential: bool = False
+) -> dict[str, Any]:
+    """Template context from validated contract data (Decimals, dates); ``confidential`` puts
+    机密 in the header of every page (issue 11, 密级)."""
     items = [
         {
             "no": n,
@@ -91,6 +94,7 @@ def context(contract_no: str, data: dict[str, Any]) -> dict[str, Any]:
         "dispute_resolution": bare(data["dispute_resolution"]),
         "extra_clauses": [bare(text) for text in data.get("extra_clauses") or []],
         "salesperson": data.get("salesperson") or "",
+        "confidential": confidential,
     }
 
 
@@ -158,6 +162,7 @@ class SalesContractContext(Schema):
     dispute_resolution = fields.String()
     extra_clauses = fields.List(fields.String())
     salesperson = fields.String()
+    confidential = fields.Boolean()  # 密级 机密: the mark in the header of every page
 
 
 # A complete example, used by ``hetong templates check`` for a trial rendering.

@@ -164,6 +164,34 @@ def footer(doc, text: str, *, pages: bool = False) -> None:
                 p.add_run(piece).font.size = Pt(9)
 
 
+def confidential_header(doc) -> None:
+    """密级 (issue 11): a boxed, bold ★ 机密 at the top right of every page when the context's
+    ``confidential`` is true; when false, the header is one empty paragraph.
+
+    The condition sits inside the paragraph, not around it (``{%p if %}``): a header part
+    must keep a paragraph. The header starts 1.0 cm from the page edge and holds a single
+    line at 1.0 line spacing, so even with the mark it fits in the 2.0 cm top margin and the
+    body starts where it did before the templates had a header: a confidential document and
+    a normal one break their pages alike, and a normal one looks as it always did."""
+    section = doc.sections[0]
+    section.header_distance = Cm(1.0)
+    p = section.header.paragraphs[0]
+    p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    p.paragraph_format.line_spacing = 1.0
+    p.paragraph_format.space_before = p.paragraph_format.space_after = Pt(0)
+    p.add_run("{% if confidential %}")
+    mark = p.add_run("★ 机密")
+    mark.bold = True
+    mark.font.size = Pt(12)
+    rpr = mark._r.get_or_add_rPr()
+    border = OxmlElement("w:bdr")  # a box round the run; after w:sz, before w:lang (schema order)
+    for attr, value in (("val", "single"), ("sz", "8"), ("space", "1"), ("color", "auto")):
+        border.set(qn(f"w:{attr}"), value)
+    rpr.append(border)
+    _set_fonts(rpr)  # spelled out on the run: the CJK font and zh-CN, whatever the style says
+    p.add_run("{% endif %}")
+
+
 def repeat_header_keep_rows(t) -> None:
     """The header row repeats on every page; no row is split across pages."""
     t.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
@@ -215,6 +243,8 @@ def latin_in_english(doc) -> None:
     Western line-breaking rules an amount, a date or a code stays whole on its line."""
     parts = [doc.styles.element, doc.element]
     parts += [section.footer._element for section in doc.sections]
+    # Only headers a template has: asking python-docx for another would add an empty one.
+    parts += [s.header._element for s in doc.sections if not s.header.is_linked_to_previous]
     for part in parts:
         for lang in part.iter(qn("w:lang")):
             lang.set(qn("w:val"), "en-US")
@@ -332,6 +362,7 @@ def sales_contract() -> None:
     )
     doc.add_paragraph("业务员：{{ salesperson }}")
     footer(doc, "合同编号：{{ contract_no }}", pages=True)
+    confidential_header(doc)
     latin_in_english(doc)
     save(doc, "sales_contract")
 
@@ -392,6 +423,7 @@ def amendment() -> None:
     no_further_text(doc)
     signature_block(doc, [("单位名称", "name"), ("法定代表人/委托代理人", "representative")])
     footer(doc, "补充协议编号：{{ number }}　原合同编号：{{ contract_no }}", pages=True)
+    confidential_header(doc)
     latin_in_english(doc)
     save(doc, "amendment")
 
@@ -434,6 +466,7 @@ def delivery_notice() -> None:
     doc.add_paragraph("{%p endif %}")
     doc.add_paragraph("{%p endfor %}")
     footer(doc, "发货通知单号：{{ number }}", pages=True)
+    confidential_header(doc)
     latin_in_english(doc)
     save(doc, "delivery_notice")
 

@@ -30,10 +30,20 @@ from archive.search.query import All, Node, parse, positive_matches
 log = logging.getLogger(__name__)
 
 FACETS = ("region", "year", "status", "kind", "payment_state")
-# In each generation of a folder engine: the analysis version that built it (another one
-# reads as empty, so that start-up rebuilds it from the catalogue).
+# What a folder engine's index holds besides the analysis: its fields. Bump it whenever an
+# engine's schema changes, so that an index built by older code is rebuilt, never read
+# without the new fields. 2: owner and secrecy, for the access rule.
+LAYOUT = 2
+# In each generation of a folder engine: the analysis version and layout that built it
+# (another one reads as empty, so that start-up rebuilds it from the catalogue).
 ANALYSIS_FILE = "ANALYSIS"
+BUILT_BY = f"{ANALYSIS_VERSION}.{LAYOUT}"
 Sort = Literal["relevance", "date"]
+# One clause of the access rule (archive.access): (field, the values it may have) pairs, all
+# of which must hold. A document is visible when any of a person's clauses holds.
+Clause = tuple[tuple[str, frozenset[str]], ...]
+# The fields a clause may test: every engine stores them exactly (and so does the catalogue).
+VISIBILITY_FIELDS = ("owner", "region", "contract_no", "secrecy")
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,8 @@ class Entry:
     year: int
     status: str
     payment_state: str
+    owner: str  # the login of whose business it is (the contract's owner)
+    secrecy: str  # normal or confidential (密级)
     signed_on: dt.date
     amount_cents: int
     buyer: str
@@ -72,6 +84,8 @@ class Filters:
     signed_to: dt.date | None = None
     amount_min: Decimal | None = None  # yuan
     amount_max: Decimal | None = None
+    # Who may see what (archive.access.Scope.clauses): None, everything; no clause, nothing.
+    visible: tuple[Clause, ...] | None = None
 
     def terms(self) -> dict[str, str | int]:
         """The field = value filters that are set (an empty string counts as not set)."""
@@ -83,6 +97,26 @@ class Filters:
             "year": None if self.year in (None, "") else int(self.year),
         }
         return {name: value for name, value in values.items() if value not in (None, "")}
+
+    def visibility(self) -> list[list[tuple[str, list[str]]]] | None:
+        """The visibility clauses as (field, sorted values) lists; None when unrestricted.
+
+        A clause that names a field with no values can never hold and is left out, so an
+        engine never has to express "one of no values"; a clause with no fields holds for
+        every document (as in ``Scope.allows``). Raises ValueError for a field no index
+        holds: a rule that cannot be applied must not quietly show everything."""
+        if self.visible is None:
+            return None
+        found = []
+        for clause in self.visible:
+            parts = []
+            for name, values in clause:
+                if name not in VISIBILITY_FIELDS:
+                    raise ValueError(f"a visibility clause cannot test {name!r}")
+                parts.append((name, sorted(values)))
+            if all(values for _, values in parts):
+                found.append(parts)
+        return found
 
     def signed(self) -> tuple[int | None, int | None]:
         """The signing-date bounds as yyyymmdd numbers."""
@@ -285,15 +319,16 @@ class FolderEngine(Engine):
 
     def open(self) -> FolderEngine:
         """Open the current generation, creating an empty index on first use (or when the
-        current one has gone missing or was built by another analysis version: the caller's
-        consistency check, or start-up, then refills it from the catalogue)."""
+        current one has gone missing or was built by another analysis version or layout: the
+        caller's consistency check, or start-up, then refills it from the catalogue)."""
         if not self._usable(self.generations.current()):
             with self.generations.lock():
                 current = self.generations.current()
                 if not self._usable(current):
                     if current is not None:
                         log.warning("index generation %s is missing or was built by another "
-                                    "analysis version; starting empty", current)  # fmt: skip
+                                    "analysis version or layout; starting empty",
+                                    current)  # fmt: skip
                     generation = self.generations.new()
                     self._create(generation)
                     _stamp(generation)
@@ -309,7 +344,7 @@ class FolderEngine(Engine):
             built_by = (generation / ANALYSIS_FILE).read_text(encoding="ascii").strip()
         except OSError:
             return False  # built before generations were stamped
-        return built_by == str(ANALYSIS_VERSION)
+        return built_by == BUILT_BY
 
     def _reopen(self) -> None:
         with self._reopening:
@@ -369,8 +404,8 @@ class FolderEngine(Engine):
 
 
 def _stamp(generation: Path) -> None:
-    """Record which analysis version built the index in ``generation``."""
-    (generation / ANALYSIS_FILE).write_text(f"{ANALYSIS_VERSION}\n", encoding="ascii")
+    """Record which analysis version and layout built the index in ``generation``."""
+    (generation / ANALYSIS_FILE).write_text(f"{BUILT_BY}\n", encoding="ascii")
 
 
 def _hit(fields: dict[str, Any], score: float | None, marks: list) -> dict[str, Any]:

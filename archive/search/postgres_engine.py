@@ -97,7 +97,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SCHEMA = "hetong_search"
-LAYOUT = 1  # bump when the tables or the lexeme encoding change: every index is rebuilt
+# Bump when the tables or the lexeme encoding change: every index is rebuilt (2: the owner
+# and secrecy columns of the access rule; tables of layout 1 read as empty until then).
+LAYOUT = 2
 MAX_POSITION = 16383  # PostgreSQL clamps larger positions to this one
 MAX_POSITIONS = 256  # and silently drops further positions of a lexeme
 MAX_PART_BYTES = 512 * 1024  # a tsvector may not exceed 1 MB; stay well below
@@ -121,6 +123,10 @@ RANK_LIMIT = 5_000
 # entries and the page ends within WALK_WINDOW hits; otherwise the hits are sorted.
 WALK_SHARE = 0.5
 WALK_WINDOW = 1000
+# Past this many values, a visibility field (a clerk's thousands of granted contracts) is
+# tested against a hashed subquery, not ``= ANY(array)``: the planner estimates an array
+# value by value (45 ms to plan for 5,000 numbers), and a search plans its branches twice.
+MANY_VALUES = 100
 
 NAMESPACE = {
     "body": "",
@@ -139,8 +145,8 @@ _GENERATION = re.compile(r"(entries|overflow)_g(\d+)")
 # A hit's stored fields; then an entry row: the order of COPY and of INSERT.
 _HIT_COLUMNS = ("key", "contract_no", "number", "kind", "title", "archival_code", "region",
                 "year", "status", "payment_state", "signed_on", "text")  # fmt: skip
-_COLUMNS = (*_HIT_COLUMNS[:-1], "amount_cents", "fingerprint", "overflow", "words", "doc",
-            "text")  # fmt: skip
+_COLUMNS = (*_HIT_COLUMNS[:-1], "amount_cents", "fingerprint", "owner", "secrecy", "overflow",
+            "words", "doc", "text")  # fmt: skip
 _FACET_MASKS = {  # GROUPING(region, kind, year, status, payment_state) of each set
     0b01111: "region",
     0b10111: "kind",
@@ -348,6 +354,8 @@ _PROBE = Entry(
     year=2026,
     status="effective",
     payment_state="partially_paid",
+    owner="clerk",
+    secrecy="normal",
     signed_on=dt.date(2026, 11, 3),
     amount_cents=38_250_500,
     buyer="杭州临平精工机械有限公司",
@@ -387,6 +395,8 @@ def row(entry: Entry) -> tuple[tuple[Any, ...], list[str]]:
         entry.signed_on,
         int(entry.amount_cents),
         entry.fingerprint,
+        entry.owner,
+        entry.secrecy,
         doc is None,
         words,
         doc,
@@ -493,7 +503,31 @@ def _filters(filters: Filters, params: dict[str, Any]) -> str:
     if high is not None:
         params["f_high"] = high
         found.append("e.amount_cents <= %(f_high)s")
+    visible = _visible(filters, params)
+    if visible is not None:
+        found.append(visible)
     return " AND ".join(found) or "TRUE"
+
+
+def _visible(filters: Filters, params: dict[str, Any]) -> str | None:
+    """The access rule: any clause, each of whose fields holds one of its values. Each
+    field's values are one array parameter, so no value ever becomes SQL."""
+    clauses = filters.visibility()
+    if clauses is None:
+        return None
+    either = []
+    for n, clause in enumerate(clauses):
+        parts = []
+        for name, values in clause:
+            # The fields are the seam's (Filters.visibility checks them), never user text.
+            param = f"v{n}_{name}"
+            params[param] = [bindable(value) for value in values]
+            if len(values) <= MANY_VALUES:
+                parts.append(f"e.{name} = ANY(%({param})s)")
+            else:
+                parts.append(f"e.{name} IN (SELECT unnest(CAST(%({param})s AS text[])))")
+        either.append(f"({' AND '.join(parts) or 'TRUE'})")
+    return f"({' OR '.join(either) or 'FALSE'})"
 
 
 # -- the engine -----------------------------------------------------------------------------
@@ -653,6 +687,8 @@ class PostgresEngine(Engine):
             " signed_on date NOT NULL,"
             " amount_cents bigint NOT NULL,"
             " fingerprint text NOT NULL,"
+            " owner text NOT NULL,"
+            " secrecy text NOT NULL,"
             " overflow boolean NOT NULL,"
             " words tsvector NOT NULL,"
             " doc tsvector,"
@@ -676,7 +712,8 @@ class PostgresEngine(Engine):
         cur.execute(f"CREATE INDEX {name}_doc ON {table} USING gin (doc)")
         cur.execute(f"CREATE INDEX {name}_contract ON {table} (contract_no)")
         cur.execute(f"CREATE INDEX {name}_date ON {table} (signed_on DESC, key)")
-        for column in ("region", "status", "kind", "payment_state", "year", "amount_cents"):
+        for column in ("region", "status", "kind", "payment_state", "year", "amount_cents",
+                       "owner"):  # fmt: skip
             cur.execute(f"CREATE INDEX {name}_{column} ON {table} ({column})")
         cur.execute(f"CREATE INDEX {name}_overflow ON {table} (key) WHERE overflow")
         cur.execute(

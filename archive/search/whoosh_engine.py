@@ -49,11 +49,14 @@ def schema() -> Schema:
     space = SpaceSeparatedTokenizer()
     fields: dict[str, Any] = {
         "key": ID(unique=True, sortable=True),
-        "contract_no": ID,
+        # Columns (sortable) of the access rule's fields: see _visible.
+        "contract_no": ID(sortable=True),
         "region": ID(sortable=True),
         "status": ID(sortable=True),
         "kind": ID(sortable=True),
         "payment_state": ID(sortable=True),
+        "owner": ID(sortable=True),
+        "secrecy": ID(sortable=True),
         "year": NUMERIC(int, sortable=True),
         "signed": NUMERIC(int, sortable=True),
         "amount": NUMERIC(int, bits=64),
@@ -74,6 +77,8 @@ def document(entry: Entry) -> dict[str, Any]:
         status=entry.status,
         kind=entry.kind,
         payment_state=entry.payment_state,
+        owner=entry.owner,
+        secrecy=entry.secrecy,
         year=int(entry.year),
         signed=day_number(entry.signed_on),
         amount=int(entry.amount_cents),
@@ -131,6 +136,26 @@ def _filters(filters: Filters) -> wq.Query | None:
         if low is not None or high is not None:
             found.append(wq.NumericRange(name, low, high))
     return wq.And(found) if found else None
+
+
+def _visible(reader: Any, filters: Filters) -> set[int] | None:
+    """The documents the access rule lets through (None: every one), read from the
+    columns of its fields in one pass over the index. Thousands of Term queries, one per
+    contract number a clerk was granted, took a second on 20,000 documents; this pass
+    takes milliseconds whatever the number of values."""
+    clauses = filters.visibility()
+    if clauses is None or any(not clause for clause in clauses):
+        return None  # a clause that tests nothing holds for every document
+    names = sorted({name for clause in clauses for name, _ in clause})
+    place = {name: n for n, name in enumerate(names)}
+    tests = [[(place[name], frozenset(values)) for name, values in clause] for clause in clauses]
+    # Deleted documents are in the columns too; no query matches them.
+    rows = zip(*(reader.column_reader(name) for name in names), strict=True)
+    return {
+        doc
+        for doc, row in enumerate(rows)
+        if any(all(row[n] in values for n, values in test) for test in tests)
+    }
 
 
 def full_query(node: Node) -> wq.Query:
@@ -218,10 +243,19 @@ class WhooshEngine(FolderEngine):
             )
         offset = (page - 1) * per_page
         with self._lock:
+            allowed: set[int] | wq.Query | None = _filters(filters)
+            visible = _visible(self._searcher.reader(), filters)
+            if visible is not None:
+                if allowed is not None:
+                    visible &= set(self._searcher.docs_for_query(allowed))
+                if not visible:
+                    # whoosh takes an empty (falsy) filter for no filter at all.
+                    return 0, [], facet_counts({})
+                allowed = visible
             results = self._searcher.search(
                 full_query(node),
                 limit=offset + per_page,
-                filter=_filters(filters),
+                filter=allowed,
                 groupedby=facets,
                 sortedby=sortedby,
             )

@@ -8,7 +8,7 @@ from archive import audit
 from schemas.queries import AccessLogArgs
 from schemas.views import AccessEntrySchema, page_of
 from service.api.common import SECURITY, Blueprint, PageRequest
-from service.auth import authenticate, require
+from service.auth import actor, authenticate, require
 from service.ext import get_archive
 
 blp = Blueprint("access", __name__, description="查阅/借阅登记")
@@ -26,8 +26,9 @@ AccessPageSchema = page_of(AccessEntrySchema, "AccessLogPage")
 @require("archivist", "manager")
 def index(args: dict[str, Any], page: PageRequest):
     page.item_count, rows = audit.retrievals(
-        get_archive().catalogue, user=args.get("user"), contract_no=args.get("contract_no"),
-        since=args.get("from_"), until=args.get("to"), limit=page.per_page, offset=page.offset,
+        get_archive().catalogue, actor(), user=args.get("user"),
+        contract_no=args.get("contract_no"), since=args.get("from_"), until=args.get("to"),
+        limit=page.per_page, offset=page.offset,
     )  # fmt: skip
     return [{"at": e.at.isoformat(timespec="seconds"), "user": e.actor, "action": e.action,
              "contract_no": e.target, "purpose": e.note, "client": e.client,

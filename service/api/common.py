@@ -17,7 +17,7 @@ from marshmallow import EXCLUDE, Schema, missing, post_load
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.datastructures import MultiDict
 
-from archive import contracts
+from archive import contracts, loans
 from archive.models import Amendment, Contract, Delivery, Document, Payment
 from archive.receivables import payment_state
 from schemas.fields import positive_int
@@ -242,8 +242,10 @@ def documents(contract: Contract, number: str | None = None) -> list[dict[str, A
 
 
 def contract_view(contract: Contract, *, as_of: dt.date | None = None) -> dict[str, Any]:
-    """The whole dossier, with a download link per document and format, in filing order."""
+    """The whole dossier, with a download link per document and format, in filing order,
+    and its open loans (借出)."""
     return {**contracts.dossier(contract, as_of=as_of), "documents": documents(contract),
+            "on_loan": loans.on_loan(get_archive(), contract, as_of),
             "url": contract_url(contract.contract_no)}  # fmt: skip
 
 

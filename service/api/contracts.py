@@ -10,9 +10,9 @@ from flask import send_file
 from archive import contracts
 from archive.filing import MEDIA_TYPES
 from schemas import ContractSchema
-from schemas.contract import StatusChangeSchema
+from schemas.contract import OwnerChangeSchema, SecrecyChangeSchema, StatusChangeSchema
 from schemas.fields import MAX_ID
-from schemas.queries import AsOfArgs, ContractListArgs, DownloadArgs
+from schemas.queries import ContractListArgs, DossierArgs, DownloadArgs
 from schemas.views import ContractSummarySchema, ContractViewSchema, page_of
 from service.api.common import (
     SECURITY,
@@ -56,18 +56,18 @@ def create(data: dict[str, Any]):
 @blp.errors(422)
 def index(args: dict[str, Any], page: PageRequest):
     """Contracts, newest first (or sorted), filtered, in pages."""
-    page.item_count, rows = contracts.listing(get_archive(), page=page.page,
+    page.item_count, rows = contracts.listing(get_archive(), actor(), page=page.page,
                                               per_page=page.per_page, **args)  # fmt: skip
     return [summary_view(c) for c in rows]
 
 
 @blp.get("/<contract_no>")
-@blp.doc(summary="查看合同（整个卷宗）", security=SECURITY)
-@blp.arguments(AsOfArgs, location="query")
+@blp.doc(summary="查看合同（整个卷宗；记入查阅登记）", security=SECURITY)
+@blp.arguments(DossierArgs, location="query")
 @blp.response(200, ContractViewSchema)
 @blp.errors(404, 410, 422)
 def show(args: dict[str, Any], contract_no: str):
-    contract = contracts.get(get_archive(), contract_no)
+    contract = contracts.view(get_archive(), contract_no, actor(), purpose=args.get("purpose"))
     return contract_view(contract, as_of=args.get("as_of"))
 
 
@@ -85,13 +85,38 @@ def change_status(data: dict[str, Any], contract_no: str):
     return contract_view(contract)
 
 
+@blp.post("/<contract_no>/owner")
+@blp.doc(summary="移交合同给另一位业务员（销售经理、总经理；记入审计）", security=SECURITY)
+@blp.arguments(OwnerChangeSchema)
+@blp.response(200, ContractViewSchema, description="已移交")
+@blp.errors(403, 404, 409, 410, 422)
+@blp.searchable()
+def reassign(data: dict[str, Any], contract_no: str):
+    contract = contracts.reassign(get_archive(), contract_no, data["owner"], actor(),
+                                  note=data["note"])  # fmt: skip
+    return contract_view(contract)
+
+
+@blp.post("/<contract_no>/secrecy")
+@blp.doc(summary="变更密级：普通或机密（销售经理、总经理；记入审计）", security=SECURITY)
+@blp.arguments(SecrecyChangeSchema)
+@blp.response(200, ContractViewSchema, description="已变更")
+@blp.errors(403, 404, 409, 410, 422)
+@blp.searchable()
+def set_secrecy(data: dict[str, Any], contract_no: str):
+    contract = contracts.set_secrecy(get_archive(), contract_no, data["confidential"], actor(),
+                                     note=data["note"])  # fmt: skip
+    return contract_view(contract)
+
+
 @blp.get(f"/<contract_no>/documents/<int(max={MAX_ID}):doc_id>/download")
-@blp.doc(summary="下载文件（记入查阅登记）", security=SECURITY, responses={200: FILE})
+@blp.doc(summary="下载文件（须说明用途 purpose，记入查阅登记）", security=SECURITY,
+         responses={200: FILE})  # fmt: skip
 @blp.arguments(DownloadArgs, location="query")
 @blp.errors(404, 409, 410, 422)
 def download(args: dict[str, Any], contract_no: str, doc_id: int):
     doc, data = contracts.retrieve(get_archive(), contract_no, doc_id, actor(),
-                                   purpose=args.get("purpose"))  # fmt: skip
+                                   purpose=args["purpose"])  # fmt: skip
     response = send_file(
         io.BytesIO(data), mimetype=doc.media_type, as_attachment=True,
         download_name=doc.filename, etag=doc.sha256, max_age=0,

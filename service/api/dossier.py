@@ -59,7 +59,7 @@ LOCATION = {"Location": {"description": "新建资源的地址", "schema": {"typ
 @blp.searchable()
 def amend(data: dict[str, Any], contract_no: str):
     amendment = amendments.amend(get_archive(), contract_no, data, actor())
-    contract = contracts.get(get_archive(), contract_no)
+    contract = contracts.get(get_archive(), contract_no, actor())
     return _created(amendment_view(contract, amendment))
 
 
@@ -68,7 +68,7 @@ def amend(data: dict[str, Any], contract_no: str):
 @blp.response(200, AmendmentViewSchema(many=True))
 @blp.errors(404, 410)
 def list_amendments(contract_no: str):
-    contract = contracts.get(get_archive(), contract_no)
+    contract = contracts.get(get_archive(), contract_no, actor())
     return [amendment_view(contract, a) for a in contract.amendments]
 
 
@@ -77,7 +77,7 @@ def list_amendments(contract_no: str):
 @blp.response(200, AmendmentViewSchema)
 @blp.errors(404, 410)
 def show_amendment(contract_no: str, number: str):
-    contract = contracts.get(get_archive(), contract_no)
+    contract = contracts.get(get_archive(), contract_no, actor())
     for amendment in contract.amendments:
         if amendment.number == number:
             return amendment_view(contract, amendment)
@@ -95,7 +95,7 @@ def show_amendment(contract_no: str, number: str):
 @blp.searchable()
 def deliver(data: dict[str, Any], contract_no: str):
     delivery = deliveries.deliver(get_archive(), contract_no, data, actor())
-    contract = contracts.get(get_archive(), contract_no)
+    contract = contracts.get(get_archive(), contract_no, actor())
     return _created(delivery_view(contract, delivery))
 
 
@@ -104,7 +104,7 @@ def deliver(data: dict[str, Any], contract_no: str):
 @blp.response(200, DeliveryViewSchema(many=True))
 @blp.errors(404, 410)
 def list_deliveries(contract_no: str):
-    contract = contracts.get(get_archive(), contract_no)
+    contract = contracts.get(get_archive(), contract_no, actor())
     return [delivery_view(contract, d) for d in contract.deliveries]
 
 
@@ -113,7 +113,7 @@ def list_deliveries(contract_no: str):
 @blp.response(200, DeliveryViewSchema)
 @blp.errors(404, 410)
 def show_delivery(contract_no: str, number: str):
-    contract = contracts.get(get_archive(), contract_no)
+    contract = contracts.get(get_archive(), contract_no, actor())
     for delivery in contract.deliveries:
         if delivery.number == number:
             return delivery_view(contract, delivery)
@@ -131,7 +131,7 @@ def show_delivery(contract_no: str, number: str):
 @blp.searchable()
 def pay(data: dict[str, Any], contract_no: str):
     payment = payments.pay(get_archive(), contract_no, data, actor())
-    contract = contracts.get(get_archive(), contract_no)
+    contract = contracts.get(get_archive(), contract_no, actor())
     return _created(payment_view(contract, payment))
 
 
@@ -140,7 +140,7 @@ def pay(data: dict[str, Any], contract_no: str):
 @blp.response(200, PaymentViewSchema(many=True))
 @blp.errors(404, 410)
 def list_payments(contract_no: str):
-    contract = contracts.get(get_archive(), contract_no)
+    contract = contracts.get(get_archive(), contract_no, actor())
     return [payment_view(contract, p) for p in contract.payments]
 
 
@@ -149,7 +149,7 @@ def list_payments(contract_no: str):
 @blp.response(200, PaymentViewSchema)
 @blp.errors(404, 410)
 def show_payment(contract_no: str, payment_id: int):
-    contract = contracts.get(get_archive(), contract_no)
+    contract = contracts.get(get_archive(), contract_no, actor())
     for payment in contract.payments:
         if payment.id == payment_id:
             return payment_view(contract, payment)
@@ -169,7 +169,7 @@ def upload(data: dict[str, Any], contract_no: str):
     file = data["file"]
     doc = scans.upload(get_archive(), contract_no, file.read(), actor(),
                        filename=file.filename or "", note=data.get("note"))  # fmt: skip
-    contract = contracts.get(get_archive(), contract_no)
+    contract = contracts.get(get_archive(), contract_no, actor())
     found = next(d for d in contract.documents if d.id == doc.id)
     return _created(scan_view(contract, found))
 
@@ -179,7 +179,7 @@ def upload(data: dict[str, Any], contract_no: str):
 @blp.response(200, ScanViewSchema)
 @blp.errors(404, 410)
 def show_document(contract_no: str, doc_id: int):
-    contract = contracts.get(get_archive(), contract_no)
+    contract = contracts.get(get_archive(), contract_no, actor())
     for doc in contract.documents:
         if doc.id == doc_id:
             return scan_view(contract, doc)

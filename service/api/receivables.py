@@ -9,7 +9,7 @@ from archive import receivables
 from schemas.queries import ReceivablesArgs
 from schemas.views import ReceivablesPageSchema
 from service.api.common import SECURITY, Blueprint, PageRequest
-from service.auth import authenticate
+from service.auth import actor, authenticate
 from service.ext import get_archive
 
 blp = Blueprint("receivables", __name__, description="应收款")
@@ -24,7 +24,7 @@ blp.before_request(authenticate)
 @blp.errors(422)
 def index(args: dict[str, Any], page: PageRequest):
     as_of = args.get("as_of") or dt.date.today()
-    rows = receivables.receivables(get_archive(), as_of=as_of, region=args.get("region"),
+    rows = receivables.receivables(get_archive(), actor(), as_of=as_of, region=args.get("region"),
                                    overdue=args.get("overdue"))  # fmt: skip
     page.item_count = len(rows)
     return {"as_of": as_of.isoformat(), "count": len(rows),

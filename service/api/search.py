@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from archive import searching
 from archive.search import Filters, QueryError, QueryTooLarge
 from schemas.queries import SearchArgs, search_filters
 from schemas.views import SearchResultSchema
 from service.api.common import SECURITY, Blueprint
-from service.auth import authenticate
+from service.auth import actor, authenticate
 from service.errors import error_response
 from service.ext import get_archive
 
@@ -17,15 +18,15 @@ blp.before_request(authenticate)
 
 
 @blp.get("")
-@blp.doc(summary="全文检索", security=SECURITY)
+@blp.doc(summary="全文检索（只在本人可查阅的合同中检索）", security=SECURITY)
 @blp.arguments(SearchArgs, location="query")
 @blp.response(200, SearchResultSchema)
 @blp.errors(400, 422)
 def search(args: dict[str, Any]):
     try:
-        result = get_archive().index.search(
-            args["q"], filters=Filters(**search_filters(args)), page=args["page"],
-            per_page=args["per_page"], sort=args["sort"],
+        result = searching.search(
+            get_archive(), actor(), args["q"], filters=Filters(**search_filters(args)),
+            page=args["page"], per_page=args["per_page"], sort=args["sort"],
         )  # fmt: skip
     except QueryTooLarge as exc:
         return error_response(422, exc.message, {"q": [exc.message]})

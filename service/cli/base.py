@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from archive import startup, users
-from archive.audit import Actor
+from archive.actor import Actor
 from archive.core import CATALOGUE_FILE, Archive, holds_archive
 from archive.errors import Conflict, FileMissing, Forbidden, Gone, InvalidData, NotFound
 from schemas.labels import field_label
@@ -71,8 +71,10 @@ class Context:
             user = users.by_name(self.archive.catalogue, self.acting_as)
             if user is None:
                 fail(f"用户 {self.acting_as} 不存在（先运行 hetong users add）。", EXIT_NOT_FOUND)
-            return Actor(user.name, user.role, client="cli", display_name=user.display_name)
-        return Actor(f"cli:{getpass.getuser()}", "admin", client="cli")
+            if not user.active:
+                fail(f"用户 {self.acting_as} 已停用，不能以其身份操作。", EXIT_REFUSED)
+            return users.actor_of(user, "cli")
+        return Actor(f"cli:{getpass.getuser()}", "admin", client="cli", operator=True)
 
     def close(self) -> None:
         if self._archive is not None:

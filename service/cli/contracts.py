@@ -63,17 +63,18 @@ def pay(obj: Context, contract_no: str, file) -> None:
     """登记收款（JSON 文件）；打印已收与未收金额。"""
     payments.pay(obj.archive, contract_no, validated(PaymentSchema(), read_json(file)),
                  obj.actor())  # fmt: skip
-    contract = contracts.get(obj.archive, contract_no)
+    contract = contracts.get(obj.archive, contract_no, obj.actor())
     click.echo(f"{contract_no}\t已收 {contract.paid:.2f}\t未收 {contract.outstanding:.2f}")
 
 
 @group.command("show")
 @click.argument("contract_no")
+@click.option("--purpose", help="用途（查看卷宗记入查阅登记）。")
 @pass_ctx
 @domain_errors
-def show(obj: Context, contract_no: str) -> None:
-    """以 JSON 显示合同。"""
-    contract = contracts.get(obj.archive, contract_no)
+def show(obj: Context, contract_no: str, purpose: str | None) -> None:
+    """以 JSON 显示合同（记入查阅登记）。"""
+    contract = contracts.view(obj.archive, contract_no, obj.actor(), purpose=purpose)
     body = contracts.dossier(contract)
     body["documents"] = [
         {"kind": d.kind, "number": d.number, "format": d.format, "sha256": d.sha256,
@@ -101,15 +102,17 @@ def status(obj: Context, contract_no: str, status: str, note: str | None, force:
 @click.argument("contract_no")
 @click.option("--format", "fmt", type=click.Choice(["pdf", "docx"]), default="pdf")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--purpose", required=True, help="用途（记入查阅登记）。")
 @pass_ctx
 @domain_errors
-def export(obj: Context, contract_no: str, fmt: str, output: Path | None) -> None:
-    """把合同文件写到本地（记入审计）。"""
-    contract = contracts.get(obj.archive, contract_no)
+def export(obj: Context, contract_no: str, fmt: str, output: Path | None, purpose: str) -> None:
+    """把合同文件写到本地（记入查阅登记）。"""
+    contract = contracts.get(obj.archive, contract_no, obj.actor())
     found = next((d for d in contract.documents if d.format == fmt), None)
     if found is None:
         raise NotFound(f"合同 {contract_no} 没有 {fmt} 文件。")
-    doc, data = contracts.retrieve(obj.archive, contract_no, found.id, obj.actor())
+    doc, data = contracts.retrieve(obj.archive, contract_no, found.id, obj.actor(),
+                                   purpose=purpose)  # fmt: skip
     target = output or Path(doc.filename)
     target.write_bytes(data)
     click.echo(str(target))
@@ -136,7 +139,8 @@ def hold(obj: Context, contract_no: str, reason: str | None, release: bool) -> N
 def receivables_cmd(obj: Context, region, overdue, as_of, as_json: bool) -> None:
     """有欠款的合同（未收款或有欠款），最早到期的在前。"""
     day = as_of.date() if as_of else dt.date.today()
-    rows = receivables.receivables(obj.archive, as_of=day, region=region, overdue=overdue)
+    rows = receivables.receivables(obj.archive, obj.actor(), as_of=day, region=region,
+                                   overdue=overdue)  # fmt: skip
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return

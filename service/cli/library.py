@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from archive import binding, volumes
+from archive import binding, searching, volumes
 from archive.search import Filters, QueryError
 from service.cli.base import EXIT_INVALID, Context, domain_errors, fail, pass_ctx
 
@@ -26,7 +26,8 @@ def search(obj: Context, query: str, region, year, status, kind, per_page: int) 
     """全文检索：打印命中的文件。"""
     filters = Filters(region=region, year=year, status=status, kind=kind)
     try:
-        result = obj.archive.index.search(query, filters=filters, per_page=per_page)
+        result = searching.search(obj.archive, obj.actor(), query, filters=filters,
+                                  per_page=per_page)  # fmt: skip
     except QueryError as exc:
         fail(exc.message, EXIT_INVALID)
     for hit in result.hits:
@@ -86,7 +87,7 @@ def volumes_group() -> None:
 @pass_ctx
 def volumes_list(obj: Context) -> None:
     """列出案卷及其现存的合同数、文件数，与已销毁的合同数。"""
-    for v in volumes.list_volumes(obj.archive):
+    for v in volumes.list_volumes(obj.archive, obj.actor()):
         where = v["region"] + ("·未收款另册" if v["kind"] == "unpaid" else "")
         click.echo(f"{v['year']}\t{where}\t合同 {v['contracts']}\t文件 {v['documents']}"
                    f"\t已销毁 {v['destroyed']}")  # fmt: skip
@@ -97,12 +98,15 @@ def volumes_list(obj: Context) -> None:
 @click.argument("region")
 @click.option("--unpaid", is_flag=True, help="导出该年度、区域的未收款另册。")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--purpose", required=True, help="用途（记入查阅登记）。")
 @pass_ctx
 @domain_errors
-def volumes_export(obj: Context, year: int, region: str, unpaid: bool, output: Path | None) -> None:
-    """导出装订成册的 PDF（封面、卷内目录、文件、备考表与书签），记入审计。"""
+def volumes_export(obj: Context, year: int, region: str, unpaid: bool, output: Path | None,
+                   purpose: str) -> None:  # fmt: skip
+    """导出装订成册的 PDF（封面、卷内目录、文件、备考表与书签），记入查阅登记。"""
     suffix = "-未收款另册" if unpaid else ""
     target = output or Path(f"销售合同档案-{year}-{region}{suffix}.pdf")
     kind = "unpaid" if unpaid else "regular"
-    target.write_bytes(binding.bind(obj.archive, year, region, obj.actor(), kind))
+    target.write_bytes(binding.bind(obj.archive, year, region, obj.actor(), kind,
+                                    purpose=purpose))  # fmt: skip
     click.echo(str(target))

@@ -22,12 +22,21 @@ from schemas.labels import (
 )
 from schemas.money import figures
 from service.ext import get_archive
-from service.pages import auth, contracts, library, receivables, retention
+from service.pages import (
+    admin,
+    auth,
+    contracts,
+    library,
+    loans,
+    receivables,
+    requests,
+    retention,
+)
 from service.pages.session import csrf_field, current_actor
 
 
 def register(app: Flask) -> None:
-    for module in (auth, contracts, library, receivables, retention):
+    for module in (auth, contracts, library, receivables, requests, retention, admin, loans):
         app.register_blueprint(module.bp)
 
     @app.context_processor

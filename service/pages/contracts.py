@@ -7,10 +7,10 @@ from decimal import Decimal
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from archive import amendments, audit, contracts, deliveries, payments, retention, scans
+from archive import amendments, audit, contracts, deliveries, loans, payments, retention, scans
 from archive.errors import ArchiveError, InvalidData, validated
 from archive.models import Contract
-from schemas.contract import StatusChangeSchema
+from schemas.contract import OwnerChangeSchema, SecrecyChangeSchema, StatusChangeSchema
 from schemas.dossier import AmendmentSchema, DeliveryNoticeSchema, PaymentSchema
 from schemas.labels import error_lines
 from schemas.queries import ContractListArgs, DownloadArgs, PageArgs
@@ -18,6 +18,7 @@ from schemas.retention import HoldSchema
 from service.downloads import send_download
 from service.ext import get_archive
 from service.pages.forms import flat, kept, query_args, to_payload, typed_number
+from service.pages.purpose import ask_purpose
 from service.pages.session import current_actor, load_user, login_required
 from templates.errors import ConverterUnavailable, FontMissing
 
@@ -40,13 +41,14 @@ def index():
     page, per_page = wanted.pop("page", 1), wanted.pop("per_page", 50)
     total, rows = 0, []
     if not error:
-        total, found = contracts.listing(get_archive(), page=page, per_page=per_page,
-                                         include_gone=False, **wanted)  # fmt: skip
+        total, found = contracts.listing(get_archive(), current_actor(), page=page,
+                                         per_page=per_page, include_gone=False,
+                                         **wanted)  # fmt: skip
         rows = [contracts.summary(c) for c in found]
     return render_template(
         "contracts/index.html", rows=rows, total=total, page=page, per_page=per_page,
         error=error, args=request.args, kept=kept(request.args),
-        regions=get_archive().regions, clerks=contracts.clerks(get_archive()),
+        regions=get_archive().regions, clerks=contracts.clerks(get_archive(), current_actor()),
     ), 400 if error else 200  # fmt: skip
 
 
@@ -84,7 +86,7 @@ def new():
 @login_required()
 def show(contract_no: str):
     try:
-        contract = contracts.get(get_archive(), contract_no)
+        contract = contracts.view(get_archive(), contract_no, current_actor())
     except ArchiveError as exc:
         return render_template("gone.html", error=exc), 410 if exc.code == "gone" else 404
     trail = audit.entries(get_archive().catalogue, target=contract_no, limit=100)
@@ -93,7 +95,8 @@ def show(contract_no: str):
     open_lines = [(n, it) for n, it in enumerate(d["terms"]["items"])
                   if Decimal(it["remaining"]) > 0]  # fmt: skip
     return render_template("contracts/show.html", c=contract, d=d, trail=trail,
-                           documents=_documents(contract), open_lines=open_lines)  # fmt: skip
+                           documents=_documents(contract), open_lines=open_lines,
+                           on_loan=loans.on_loan(get_archive(), contract))  # fmt: skip
 
 
 def _documents(contract: Contract) -> list[dict]:
@@ -125,7 +128,7 @@ def change_status(contract_no: str):
     payload = to_payload(request.form)
     payload["force"] = payload.get("force") == "1"  # the confirmation step's own field
     if payload.get("status") == "completed":
-        contract = contracts.get(get_archive(), contract_no)
+        contract = contracts.get(get_archive(), contract_no, current_actor())
         still_open = contracts.unfinished(contract) if contract.status == "effective" else {}
         if still_open and not (payload["force"] and payload.get("note")):
             # What completing would leave open, and a reason for the audit log, first.
@@ -217,8 +220,36 @@ def upload(contract_no: str):
 @bp.get("/<contract_no>/documents/<int:doc_id>")
 @login_required()
 def download(contract_no: str, doc_id: int):
+    """Asks for the purpose first (a short form), then hands the file over."""
     wanted = {k: v for k, v in request.args.items() if v}
-    purpose = validated(DownloadArgs(), wanted).get("purpose")
+    if not (wanted.get("purpose") or "").strip():
+        contracts.get(get_archive(), contract_no, current_actor())  # 404 before asking
+        return ask_purpose(f"下载合同 {contract_no} 的文件")
+    purpose = validated(DownloadArgs(), wanted)["purpose"]
     doc, data = contracts.retrieve(get_archive(), contract_no, doc_id, current_actor(),
                                    purpose=purpose)  # fmt: skip
     return send_download(data, doc.filename, doc.media_type)
+
+
+@bp.post("/<contract_no>/owner")
+@login_required("manager", "director")
+def reassign(contract_no: str):
+    def action():
+        data = validated(OwnerChangeSchema(), to_payload(request.form))
+        contracts.reassign(get_archive(), contract_no, data["owner"], current_actor(),
+                           note=data["note"])  # fmt: skip
+
+    return _act(contract_no, action, "已移交合同。")
+
+
+@bp.post("/<contract_no>/secrecy")
+@login_required("manager", "director")
+def set_secrecy(contract_no: str):
+    def action():
+        payload = to_payload(request.form)
+        payload["confidential"] = payload.get("confidential") == "1"
+        data = validated(SecrecyChangeSchema(), payload)
+        contracts.set_secrecy(get_archive(), contract_no, data["confidential"], current_actor(),
+                              note=data["note"])  # fmt: skip
+
+    return _act(contract_no, action, "已变更密级。")

@@ -8,7 +8,7 @@ from flask import Blueprint, render_template, request
 from markupsafe import Markup
 from marshmallow import ValidationError
 
-from archive import audit, binding, exports, volumes
+from archive import audit, binding, exports, searching, volumes
 from archive.search import Filters, QueryError
 from schemas import flatten_errors
 from schemas.labels import (
@@ -20,10 +20,12 @@ from schemas.labels import (
     local_time,
     zone_name,
 )
+from schemas.loans import FORM_NAMES
 from schemas.queries import (
     SEARCH_FILTERS,
     AccessLogArgs,
     PageArgs,
+    PurposeArgs,
     SearchArgs,
     VolumeArgs,
     search_filters,
@@ -32,6 +34,7 @@ from service.downloads import send_download
 from service.ext import get_archive
 from service.pages import sheets
 from service.pages.forms import kept, query_args
+from service.pages.purpose import ask_purpose, wanted_purpose
 from service.pages.session import current_actor, load_user, login_required
 
 bp = Blueprint("library", __name__)
@@ -52,8 +55,9 @@ def search():
     else:
         page = wanted["page"]
         try:
-            result = get_archive().index.search(
-                wanted["q"], filters=Filters(**search_filters(wanted)), page=page, per_page=20,
+            result = searching.search(
+                get_archive(), current_actor(), wanted["q"],
+                filters=Filters(**search_filters(wanted)), page=page, per_page=20,
                 sort=wanted["sort"],
             )  # fmt: skip
         except QueryError as exc:
@@ -69,17 +73,21 @@ def search():
 @bp.get("/volumes")
 @login_required()
 def volume_list():
-    return render_template("library/volumes.html", rows=volumes.list_volumes(get_archive()))
+    return render_template("library/volumes.html",
+                           rows=volumes.list_volumes(get_archive(), current_actor()))  # fmt: skip
 
 
 @bp.get("/volumes/<int:year>/<region>.pdf")
 @login_required("archivist", "manager")
 def volume_pdf(year: int, region: str):
+    if not wanted_purpose():
+        return ask_purpose(f"导出案卷 {year}·{region}")
     wanted, error = query_args(request.args, VolumeArgs())
     if error:
         return render_template("error.html", code=400, message=error), 400
     kind = wanted["kind"]
-    data = binding.bind(get_archive(), year, region, current_actor(), kind)
+    data = binding.bind(get_archive(), year, region, current_actor(), kind,
+                        purpose=wanted["purpose"])  # fmt: skip
     suffix = "-未收款另册" if kind == "unpaid" else ""
     return send_download(data, f"销售合同档案-{year}-{region}{suffix}.pdf", "application/pdf",
                          plain=f"volume-{year}{'-unpaid' if suffix else ''}.pdf")  # fmt: skip
@@ -104,12 +112,15 @@ SEARCH_COLUMNS = [
 @login_required()
 def search_export(fmt: str):
     """The search's hits as a file (at most ``exports.MAX_ROWS``), recorded in 查阅登记."""
-    wanted, error = query_args(request.args, SearchArgs())
+    purpose = wanted_purpose()
+    if not purpose:
+        return ask_purpose("导出检索结果")
+    wanted, error = query_args(request.args, SearchArgs(), PurposeArgs())
     if not error:
         try:
             found = exports.search_results(
                 get_archive(), current_actor(), wanted["q"], Filters(**search_filters(wanted)),
-                sort=wanted["sort"], fmt=fmt, criteria=kept(request.args),
+                sort=wanted["sort"], fmt=fmt, criteria=kept(request.args), purpose=purpose,
             )  # fmt: skip
         except QueryError as exc:
             error = exc.message
@@ -129,14 +140,23 @@ LISTS = {"search.export": "检索结果", "access_log.export": "查阅登记"}
 
 def retrieved(entry, documents: dict[int, dict[str, str]]) -> str:
     """What a retrieval took, in words: ``销售合同 HT-202611-0001（PDF）``,
-    ``案卷 2026·华东（12 份合同）``, ``检索结果 35 条（Excel）``."""
+    ``案卷 2026·华东（12 份合同）``, ``检索结果 35 条（Excel）``; and under which access
+    request or loan, when the person's own role did not let them read it."""
     detail = entry.detail or {}
+    grounds = (f"（依查阅申请 #{detail['request']}）" if detail.get("request")
+               else f"（依借阅 #{detail['loan']}）" if detail.get("loan") else "")  # fmt: skip
+    if entry.action == "dossier.view":
+        return f"查看卷宗 {entry.target}{grounds}"
     if entry.action == "document.download":
         doc = documents.get(detail.get("document_id"))
         if doc is None:
-            return f"文件 #{detail.get('document_id')}"
+            return f"文件 #{detail.get('document_id')}{grounds}"
         kind = KIND_NAMES.get(doc["kind"], doc["kind"])
-        return f"{kind} {doc['number']}（{FORMAT_NAMES.get(doc['format'], doc['format'])}）"
+        shown = FORMAT_NAMES.get(doc["format"], doc["format"])
+        return f"{kind} {doc['number']}（{shown}）{grounds}"
+    if entry.action == "loan.lend":  # archive.loans: the dossier lent, to whom, until when
+        form = FORM_NAMES.get(detail.get("form"), "")
+        return f"{form}卷宗借给 {detail.get('borrower', '')}，应还 {detail.get('due_on', '')}"
     if entry.action == "volume.export":
         volume = (entry.target or "").replace("/", "·")
         return f"案卷 {volume}（{len(detail.get('contracts') or [])} 份合同）"
@@ -159,7 +179,8 @@ def access_log():
     total, rows = 0, []
     if not error:
         total, rows = audit.retrievals(
-            get_archive().catalogue, user=wanted.get("user"), contract_no=wanted.get("contract_no"),
+            get_archive().catalogue, current_actor(), user=wanted.get("user"),
+            contract_no=wanted.get("contract_no"),
             since=wanted.get("from_"), until=wanted.get("to"), limit=per_page,
             offset=(page - 1) * per_page,
         )  # fmt: skip
@@ -175,11 +196,15 @@ def access_log():
 @login_required("archivist", "manager")
 def access_log_export(fmt: str):
     """The register as a file (at most ``exports.MAX_ROWS``); the export is registered too."""
-    wanted, error = _register_args()
+    purpose = wanted_purpose()
+    if not purpose:
+        return ask_purpose("导出查阅登记")
+    wanted, error = query_args(request.args, AccessLogArgs(), PageArgs(), PurposeArgs(),
+                               labels=ACCESS_LABELS)  # fmt: skip
     if error:
         return render_template("error.html", code=400, message=error), 400
     found = exports.access_log(
-        get_archive(), current_actor(), fmt=fmt, criteria=kept(request.args),
+        get_archive(), current_actor(), fmt=fmt, criteria=kept(request.args), purpose=purpose,
         user=wanted.get("user"), contract_no=wanted.get("contract_no"),
         since=wanted.get("from_"), until=wanted.get("to"),
     )  # fmt: skip

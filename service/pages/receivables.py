@@ -12,7 +12,7 @@ from schemas.queries import PageArgs, ReceivablesArgs
 from service.ext import get_archive
 from service.pages import sheets
 from service.pages.forms import kept, query_args
-from service.pages.session import load_user, login_required
+from service.pages.session import current_actor, load_user, login_required
 
 bp = Blueprint("receivables_pages", __name__, url_prefix="/receivables")
 bp.before_request(load_user)
@@ -37,7 +37,8 @@ COLUMNS = [
 
 def _owed(wanted: dict) -> tuple[dt.date, list[dict]]:
     as_of = wanted.get("as_of") or dt.date.today()
-    return as_of, receivables.receivables(get_archive(), as_of=as_of, region=wanted.get("region"),
+    return as_of, receivables.receivables(get_archive(), current_actor(), as_of=as_of,
+                                          region=wanted.get("region"),
                                           overdue=wanted.get("overdue"))  # fmt: skip
 
 

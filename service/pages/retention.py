@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from archive import retention, sweep
 from archive.errors import ArchiveError, InvalidData
-from archive.models import Contract, Destruction, Record
+from archive.models import Destruction, Record
 from schemas.labels import outcome_counts
 from service.ext import get_archive
 from service.pages.session import current_actor, load_user, login_required
@@ -24,17 +24,8 @@ bp.before_request(load_user)
 @bp.get("")
 @login_required("archivist", "manager")
 def index():
+    pending, unpaid = retention.awaiting(get_archive(), current_actor())
     with get_archive().catalogue.reading() as session:
-        pending = session.scalars(
-            select(Contract)
-            .where(Contract.retention_state == "pending_destruction")
-            .order_by(Contract.contract_no)
-        ).all()
-        unpaid = session.scalars(
-            select(Contract)
-            .where(Contract.retention_state == "unpaid_volume")
-            .order_by(Contract.signed_on, Contract.contract_no)
-        ).all()
         done = session.scalars(select(Destruction).order_by(Destruction.id.desc()).limit(20)).all()
         records = {r.id: r.number for r in session.scalars(select(Record))}
     _, recent = sweep.runs(get_archive(), limit=10)

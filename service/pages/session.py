@@ -9,7 +9,8 @@ from flask import abort, g, redirect, request, session, url_for
 from markupsafe import Markup
 
 from archive import users
-from archive.audit import Actor
+from archive.actor import Actor
+from archive.models import User
 from schemas.labels import role_names
 from service.ext import get_archive
 
@@ -28,13 +29,25 @@ def csrf_field() -> Markup:
     return Markup('<input type="hidden" name="csrf" value="{}">').format(csrf_token())
 
 
+def start_session(user: User) -> None:
+    """Sign ``user`` in: a new session (a new CSRF token) that remembers the user's session
+    version, so that a new password or deactivation ends it (see ``load_user``)."""
+    session.clear()
+    session.permanent = True
+    session["user"], session["role"] = user.name, user.role
+    session["version"] = user.session_version
+
+
 def load_user() -> None:
-    """Every page request: the signed-in user, and the CSRF check on every form post."""
+    """Every page request: the signed-in user, and the CSRF check on every form post. The
+    session ends when the user was deactivated, or their password or role changed since
+    they signed in (the cookie cannot be taken back: the version is what the catalogue
+    says)."""
     name = session.get("user")
     user = users.by_name(get_archive().catalogue, name) if name else None
-    if user is not None and session.get("role") == user.role:
-        g.actor = Actor(user.name, user.role, client=request.remote_addr,
-                        display_name=user.display_name)  # fmt: skip
+    if (user is not None and user.active and session.get("role") == user.role
+            and session.get("version") == user.session_version):  # fmt: skip
+        g.actor = users.actor_of(user, request.remote_addr)
     elif name:
         session.clear()
     if request.method == "POST":

@@ -66,7 +66,7 @@ def test_files_left_by_a_crash_before_commit_are_removed_at_start(settings, crea
 
 def test_the_number_pattern_is_configurable(settings, payload):
     from archive import contracts
-    from archive.audit import SYSTEM
+    from archive.actor import SYSTEM
     from service import create_app
 
     app = create_app({**settings, "CONTRACT_NUMBER_PATTERN": "XS{year}-{seq:05d}"})

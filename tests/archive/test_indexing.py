@@ -9,6 +9,7 @@ from dataclasses import replace
 from sqlalchemy import select, text, update
 
 from archive import contracts
+from archive.actor import SYSTEM
 from archive.indexing import entries
 from archive.models import Document
 from archive.search import Filters
@@ -99,7 +100,7 @@ def test_an_index_built_by_an_older_analysis_is_rebuilt_at_start(
     payload["items"][1]["unit_price"] = "1001.10"  # the contract prints 1,001.10
     number = create(payload)["contract_no"]
     with archive.index.batch() as batch:  # what only the old index holds
-        batch.add(replace(entries(contracts.get(archive, number))[0], key="OLD-1",
+        batch.add(replace(entries(contracts.get(archive, number, SYSTEM))[0], key="OLD-1",
                           number="OLD-1"))  # fmt: skip
     assert numbers(archive, "临平") == sorted([number, "OLD-1"])
     if database == "postgresql":

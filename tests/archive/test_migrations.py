@@ -12,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from archive.catalogue import MIGRATIONS, Catalogue
 from archive.models import Base
@@ -109,4 +109,52 @@ def test_a_postgresql_catalogue_upgrades_from_an_earlier_revision(postgres, star
     with catalogue.engine.connect() as connection:
         context = MigrationContext.configure(connection)
         assert compare_metadata(context, Base.metadata) == []
+    catalogue.dispose()
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_people_get_a_department_and_contracts_their_creator_as_owner(tmp_path, request, database):
+    """Upgrading to access rules (0011) keeps every token working, puts each person in the
+    department their role implies, and makes each contract's creator its owner."""
+    url = (request.getfixturevalue("postgres").create() if database == "postgresql"
+           else f"sqlite:///{tmp_path / 'catalogue.sqlite3'}")  # fmt: skip
+    catalogue = Catalogue(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with catalogue.engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "0010")
+        roles = (("li", "clerk"), ("wang", "manager"), ("zhou", "archivist"), ("root", "admin"))
+        for n, (name, role) in enumerate(roles, 1):
+            connection.execute(text(
+                "INSERT INTO users (id, name, display_name, role, token_hash, created_at)"
+                " VALUES (:id, :name, :name, :role, :hash, '2026-11-20 00:00:00')"
+            ), {"id": n, "name": name, "role": role, "hash": f"{n:064d}"})  # fmt: skip
+        connection.execute(text(
+            "INSERT INTO contracts (id, contract_no, status, region, signed_on, seller_name,"
+            " buyer_name, total, original_total, paid, due_on, data, terms, input_sha256,"
+            " created_by, created_at, updated_at, version) VALUES (1, 'HT-202611-0001',"
+            " 'effective', '华东', '2026-11-20', '上海申远', '杭州临平', 100, 100, 0,"
+            " '2027-01-31', '{}', '{}', 'x', 'li', '2026-11-20 00:00:00',"
+            " '2026-11-20 00:00:00', 1)"
+        ))  # fmt: skip
+
+    catalogue.migrate()
+
+    with catalogue.engine.connect() as connection:
+        people = dict(connection.execute(text("SELECT name, department FROM users")).all())
+        assert people == {
+            "li": "销售部",
+            "wang": "销售部",
+            "zhou": "档案室",
+            "root": "总经理办公室",
+        }
+        owner, secret = connection.execute(text("SELECT owner, confidential FROM contracts")).one()
+        assert (owner, bool(secret)) == ("li", False)
+        kept = connection.execute(text("SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL"
+                                       " AND expires_at > created_at")).scalar()  # fmt: skip
+        assert kept == 4
+    with catalogue.engine.connect() as connection:
+        hashed = connection.execute(text("SELECT token_hash FROM api_tokens WHERE user_id = 1"))
+        assert hashed.scalar() == f"{1:064d}"  # the stored hash, carried over as it was
     catalogue.dispose()

@@ -113,16 +113,25 @@ def test_a_clerk_creates_a_contract_and_an_archivist_finds_it(server, browser, p
     expect(archivist.locator("mark").first).to_have_text("平精工")
     archivist.get_by_role("link", name="销售合同 HT-202611-0001").click()
     expect(archivist.get_by_role("heading", level=1)).to_contain_text("HT-202611-0001")
+    archivist.get_by_role("link", name="下载 PDF").first.click()  # first: why? (查阅登记)
+    expect(archivist.get_by_role("heading", level=1)).to_have_text("说明用途")
+    archivist.get_by_label("用途").fill("核对需方名称")
     with archivist.expect_download() as info:
-        archivist.get_by_role("link", name="下载 PDF").first.click()
+        archivist.get_by_role("button", name="确定并下载").click()
     download = info.value
     assert download.suggested_filename == "销售合同-HT-202611-0001.pdf"
     pdf = download.path().read_bytes()
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
     assert "叁拾捌万贰仟伍佰零伍元整" in text and "杭州临平精工机械有限公司" in text
     archivist.goto(f"{server}/access-log")
-    expect(archivist.get_by_role("cell", name="HT-202611-0001", exact=True)).to_be_visible()
-    expect(archivist.get_by_role("cell", name="销售合同 HT-202611-0001（PDF）")).to_be_visible()
+    # newest first: the download with its purpose, then the two looks at the dossier (the
+    # archivist's, and the clerk's when her new contract opened)
+    rows = archivist.locator("#access-log tr", has_text="HT-202611-0001")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0)).to_contain_text("销售合同 HT-202611-0001（PDF）")
+    expect(rows.nth(0)).to_contain_text("核对需方名称")
+    expect(rows.filter(has_text="查阅卷宗")).to_have_count(2)
+    expect(rows.nth(2).get_by_role("cell", name="li", exact=True)).to_be_visible()
 
     manager = sign_in(browser, server, "wang")
     manager.goto(f"{server}/contracts/HT-202611-0001")

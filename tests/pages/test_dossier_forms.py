@@ -15,8 +15,13 @@ from archive.models import AuditEntry
 PASSWORD = "correct-horse-9"
 
 
-def sign_in(client, archive, name="li", role="clerk") -> None:
-    users.add_user(archive.catalogue, name, role, password=PASSWORD)
+def sign_in(client, archive, name="clerk-user", role="clerk") -> None:
+    """Sign in as ``name``: by default the clerk who filed the contract (a clerk works on
+    her own contracts only), else a new user with ``role``."""
+    if users.by_name(archive.catalogue, name):
+        users.set_password(archive.catalogue, name, PASSWORD)
+    else:
+        users.add_user(archive.catalogue, name, role, password=PASSWORD)
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
     response = client.post("/login", data={"username": name, "password": PASSWORD,

@@ -13,6 +13,9 @@ from pypdf import PdfReader, PdfWriter
 
 from tests.helpers import pdf_text
 
+# Every download and bound volume names its purpose (查阅登记).
+WHY = {"purpose": "核对回签件"}
+
 
 @pytest.fixture
 def scan_pdf(converter) -> bytes:
@@ -44,13 +47,15 @@ def test_a_signed_scan_is_filed_listed_and_searchable(client, auth, effective, s
     found = client.get("/api/v1/search", query_string={"q": "验收合格", "kind": "signed_scan"},
                        headers=auth("archivist")).get_json()  # fmt: skip
     assert [h["number"] for h in found["hits"]] == [f"{number}-SM01"]
-    download = client.get(scan["pdf"]["url"], headers=auth("archivist"))
+    download = client.get(scan["pdf"]["url"], query_string=WHY, headers=auth("archivist"))
     assert "货物已验收合格" in pdf_text(download.data)  # the archival copy, read by everyone
     assert scan["original"]["sha256"] == hashlib.sha256(scan_pdf).hexdigest()
     assert "removed" not in scan  # nothing active in a LibreOffice PDF
-    evidence = client.get(scan["original"]["url"], headers=auth("archivist"))
+    evidence = client.get(scan["original"]["url"], query_string=WHY, headers=auth("archivist"))
     assert evidence.data == scan_pdf  # the original bytes, kept as evidence
-    refused = client.get(scan["original"]["url"], headers=auth("clerk"))
+    unexplained = client.get(scan["original"]["url"], headers=auth("archivist"))
+    assert unexplained.status_code == 422 and "purpose" in unexplained.get_json()["errors"]
+    refused = client.get(scan["original"]["url"], query_string=WHY, headers=auth("clerk"))
     assert refused.status_code == 403 and "原件" in refused.get_json()["message"]
 
 
@@ -96,7 +101,7 @@ def test_an_archived_scan_carries_no_active_content(
     response = upload(client, auth, number, hostile)
     assert response.status_code == 201, response.get_json()
     scan = response.get_json()
-    clean = client.get(scan["pdf"]["url"], headers=auth("archivist")).data
+    clean = client.get(scan["pdf"]["url"], query_string=WHY, headers=auth("archivist")).data
     assert _active(clean) == []
     assert "货物已验收合格" in pdf_text(clean)
     # The dossier says what was taken out, in words a person reads.
@@ -105,9 +110,11 @@ def test_an_archived_scan_carries_no_active_content(
     shown = client.get(f"/api/v1/contracts/{number}", headers=auth()).get_json()
     assert next(d for d in shown["documents"] if d["kind"] == "signed_scan")["removed"]
     # The bound volume is made from the clean copy.
-    volume = client.get("/api/v1/volumes/2026/华东/pdf", headers=auth("archivist"))
+    volume = client.get("/api/v1/volumes/2026/华东/pdf", query_string=WHY,
+                        headers=auth("archivist"))  # fmt: skip
     assert volume.status_code == 200 and _active(volume.data) == []
-    assert client.get(scan["original"]["url"], headers=auth("manager")).data == hostile
+    original = client.get(scan["original"]["url"], query_string=WHY, headers=auth("manager"))
+    assert original.data == hostile
 
 
 def _bomb() -> bytes:
@@ -184,7 +191,10 @@ def test_every_retrieval_is_in_the_access_log(client, auth, create):
     body = create()
     url = body["documents"][0]["pdf"]["url"]
     client.get(url + "?purpose=审计抽查", headers=auth("archivist"))
-    client.get(body["documents"][0]["docx"]["url"], headers=auth("manager"))
+    docx = body["documents"][0]["docx"]["url"]
+    unexplained = client.get(docx, headers=auth("manager"))  # no purpose: refused, not a retrieval
+    assert unexplained.status_code == 422 and "purpose" in unexplained.get_json()["errors"]
+    client.get(docx, query_string={"purpose": "准备催款函"}, headers=auth("manager"))
     log = client.get("/api/v1/access-log", headers=auth("archivist")).get_json()
     assert log["total"] == 2
     latest, first = log["items"]
@@ -192,7 +202,7 @@ def test_every_retrieval_is_in_the_access_log(client, auth, create):
         "archivist-user", "审计抽查", body["contract_no"],
     )  # fmt: skip
     assert first["detail"]["format"] == "pdf" and first["at"]
-    assert latest["user"] == "manager-user"
+    assert (latest["user"], latest["purpose"]) == ("manager-user", "准备催款函")
     mine = client.get("/api/v1/access-log?user=manager-user", headers=auth("archivist"))
     assert mine.get_json()["total"] == 1
     assert client.get("/api/v1/access-log", headers=auth("clerk")).status_code == 403
@@ -238,7 +248,8 @@ def test_the_bound_volume_has_contents_and_a_bookmark_per_contract(
         "delivery_date": "2026-12-10", "items": [{"line": 1, "quantity": "1"}],
         "carrier": "顺丰物流", "tracking_no": "SF1", "prepared_by": "张敏"})  # fmt: skip
 
-    response = client.get("/api/v1/volumes/2026/华东/pdf", headers=auth("archivist"))
+    response = client.get("/api/v1/volumes/2026/华东/pdf", query_string=WHY,
+                          headers=auth("archivist"))  # fmt: skip
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     reader = PdfReader(io.BytesIO(response.data))
@@ -255,7 +266,11 @@ def test_the_bound_volume_has_contents_and_a_bookmark_per_contract(
     # cover, contents, then the documents (as many pages as the contents counts), 备考表
     pages = sum(
         len(
-            PdfReader(io.BytesIO(client.get(d["pdf"]["url"], headers=auth("archivist")).data)).pages
+            PdfReader(
+                io.BytesIO(
+                    client.get(d["pdf"]["url"], query_string=WHY, headers=auth("archivist")).data
+                )
+            ).pages
         )
         for n in (first, second)
         for d in client.get(f"/api/v1/contracts/{n}", headers=auth()).get_json()["documents"]
@@ -264,12 +279,17 @@ def test_the_bound_volume_has_contents_and_a_bookmark_per_contract(
     assert len(reader.pages) == 1 + 1 + pages + 1
     assert "补 充 协 议" in pdf_text(response.data)
 
-    assert client.get("/api/v1/volumes/2026/华东/pdf", headers=auth("clerk")).status_code == 403
-    assert client.get("/api/v1/volumes/1999/华东/pdf", headers=auth("archivist")).status_code == 404
+    unexplained = client.get("/api/v1/volumes/2026/华东/pdf", headers=auth("archivist"))
+    assert unexplained.status_code == 422 and "purpose" in unexplained.get_json()["errors"]
+    clerk = client.get("/api/v1/volumes/2026/华东/pdf", query_string=WHY, headers=auth("clerk"))
+    assert clerk.status_code == 403
+    none = client.get("/api/v1/volumes/1999/华东/pdf", query_string=WHY, headers=auth("archivist"))
+    assert none.status_code == 404
 
     from service.cli import main
 
     target = tmp_path / "volume.pdf"
-    result = runner.invoke(main, ["volumes", "export", "2026", "华东", "-o", str(target)])
+    result = runner.invoke(main, ["volumes", "export", "2026", "华东", "-o", str(target),
+                                  "--purpose", "年度归档装订"])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert len(PdfReader(target).pages) == len(reader.pages)

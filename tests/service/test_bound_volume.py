@@ -21,6 +21,8 @@ from service.cli import main
 
 PASSWORD = "correct-horse-9"
 SELLER = "上海申远机电设备有限公司"
+# Every bound volume names its purpose (查阅登记).
+WHY = {"purpose": "年度归档装订"}
 
 
 def pages_text(data: bytes) -> list[str]:
@@ -91,7 +93,8 @@ def volume(client, auth, payload, archive):
 def test_the_bound_volume_has_cover_contents_with_start_pages_and_a_notes_page(
     client, auth, archive, volume
 ):
-    response = client.get("/api/v1/volumes/2020/华东/pdf", headers=volume["zhao"])
+    response = client.get("/api/v1/volumes/2020/华东/pdf", query_string=WHY,
+                          headers=volume["zhao"])  # fmt: skip
     assert response.status_code == 200, response.get_json()
     reader = PdfReader(io.BytesIO(response.data))
     pages = pages_text(response.data)
@@ -171,7 +174,8 @@ def test_the_unpaid_volume_is_listed_and_bound_on_its_own(
          "contracts": 1, "documents": 1, "destroyed": 0},
     ]  # fmt: skip
 
-    unpaid = client.get("/api/v1/volumes/2020/华东/pdf?kind=unpaid", headers=auth("archivist"))
+    unpaid = client.get("/api/v1/volumes/2020/华东/pdf", query_string={"kind": "unpaid", **WHY},
+                        headers=auth("archivist"))  # fmt: skip
     assert unpaid.status_code == 200, unpaid.get_json()
     assert "%E6%9C%AA%E6%94%B6%E6%AC%BE" in unpaid.headers["Content-Disposition"]  # 未收款
     flat = [re.sub(r"\s+", "", p) for p in pages_text(unpaid.data)]
@@ -180,17 +184,24 @@ def test_the_unpaid_volume_is_listed_and_bound_on_its_own(
     titles = [t for _, t, _ in outline(PdfReader(io.BytesIO(unpaid.data)))]
     assert f"销售合同 {volume['b']}" in titles
     assert not any(volume["a"] in t or volume["d"] in t for t in titles)
-    regular = client.get("/api/v1/volumes/2020/华东/pdf", headers=auth("archivist"))
+    regular = client.get("/api/v1/volumes/2020/华东/pdf", query_string=WHY,
+                         headers=auth("archivist"))  # fmt: skip
     assert not any(volume["b"] in t for _, t, _ in outline(PdfReader(io.BytesIO(regular.data))))
 
-    bad = client.get("/api/v1/volumes/2020/华东/pdf?kind=other", headers=auth("archivist"))
+    bad = client.get("/api/v1/volumes/2020/华东/pdf", query_string={"kind": "other", **WHY},
+                     headers=auth("archivist"))  # fmt: skip
     assert bad.status_code == 422
-    none = client.get("/api/v1/volumes/2020/华南/pdf?kind=unpaid", headers=auth("archivist"))
+    none = client.get("/api/v1/volumes/2020/华南/pdf", query_string={"kind": "unpaid", **WHY},
+                      headers=auth("archivist"))  # fmt: skip
     assert none.status_code == 404
+    unexplained = client.get("/api/v1/volumes/2020/华东/pdf?kind=unpaid",
+                             headers=auth("archivist"))  # fmt: skip
+    assert unexplained.status_code == 422 and "purpose" in unexplained.get_json()["errors"]
 
     spec = client.get("/api/v1/openapi.json").get_json()
     params = spec["paths"]["/api/v1/volumes/{year}/{region}/pdf"]["get"]["parameters"]
     assert any(p["name"] == "kind" and p["in"] == "query" for p in params)
+    assert any(p["name"] == "purpose" and p["required"] for p in params)
 
     # the command line
     listed = runner.invoke(main, ["volumes", "list"])
@@ -201,7 +212,7 @@ def test_the_unpaid_volume_is_listed_and_bound_on_its_own(
     ]
     target = tmp_path / "unpaid.pdf"
     exported = runner.invoke(main, ["volumes", "export", "2020", "华东", "--unpaid", "-o",
-                                    str(target)])  # fmt: skip
+                                    str(target), "--purpose", "清理欠款"])  # fmt: skip
     assert exported.exit_code == 0, exported.output
     assert "未收款另册" in re.sub(r"\s+", "", pages_text(target.read_bytes())[0])
 
@@ -214,6 +225,11 @@ def test_the_unpaid_volume_is_listed_and_bound_on_its_own(
     assert "未收款另册" in page
     link = re.search(r'href="([^"]*\.pdf\?kind=unpaid)"', page)
     assert link, page
-    bound = browser.get(link.group(1).replace("&amp;", "&"))
-    assert bound.status_code == 200
+    asked = browser.get(link.group(1).replace("&amp;", "&"))  # first: why? (查阅登记)
+    assert asked.status_code == 200 and asked.mimetype == "text/html"
+    form = asked.get_data(as_text=True)
+    assert "说明用途" in form and 'name="purpose"' in form
+    assert '<input type="hidden" name="kind" value="unpaid">' in form
+    bound = browser.get(link.group(1).replace("&amp;", "&") + "&purpose=清理欠款")
+    assert bound.status_code == 200 and bound.mimetype == "application/pdf"
     assert "未收款另册" in re.sub(r"\s+", "", pages_text(bound.data)[0])

@@ -26,7 +26,8 @@ def test_create_a_contract_from_a_file(runner, tmp_path, payload, client, auth):
     assert result.exit_code == 0, result.output
     number = result.output.strip()
     assert number == "HT-202611-0001"
-    shown = client.get(f"/api/v1/contracts/{number}", headers=auth()).get_json()
+    # Filed by the operator, owned by no clerk: a manager (who sees all) reads it.
+    shown = client.get(f"/api/v1/contracts/{number}", headers=auth("manager")).get_json()
     assert shown["total_upper"] == "叁拾捌万贰仟伍佰零伍元整"
     assert shown["created_by"].startswith("cli:")
 
@@ -63,8 +64,12 @@ def test_approval_from_the_cli_acts_as_a_named_manager(runner, create, tokens):
 def test_export_writes_the_pdf(runner, create, tmp_path):
     number = create()["contract_no"]
     target = tmp_path / "out.pdf"
-    result = runner.invoke(main, ["contracts", "export", number, "-o", str(target)])
+    unexplained = runner.invoke(main, ["contracts", "export", number, "-o", str(target)])
+    assert unexplained.exit_code == 2 and "--purpose" in unexplained.output  # 查阅登记
+    assert not target.exists()
+    result = runner.invoke(main, ["contracts", "export", number, "-o", str(target),
+                                  "--purpose", "寄送客户盖章"])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert target.read_bytes().startswith(b"%PDF")
-    missing = runner.invoke(main, ["contracts", "export", "HT-000000-0000"])
+    missing = runner.invoke(main, ["contracts", "export", "HT-000000-0000", "--purpose", "核对"])
     assert missing.exit_code == 3

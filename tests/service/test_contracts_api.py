@@ -21,8 +21,11 @@ pytestmark = BOTH_DATABASES
 UPPER = "叁拾捌万贰仟伍佰零伍元整"
 
 
+PURPOSE = "核对条款"  # every download names its purpose (查阅登记)
+
+
 def download(client, auth, url, role="clerk"):
-    response = client.get(url, headers=auth(role))
+    response = client.get(url, query_string={"purpose": PURPOSE}, headers=auth(role))
     assert response.status_code == 200, response.get_json()
     return response
 
@@ -50,6 +53,8 @@ def test_the_pdf_reads_as_the_contract(client, auth, create):
     name = unquote(disposition.split("filename*=UTF-8''")[1])
     assert name == f"销售合同-{body['contract_no']}.pdf"
     assert hashlib.sha256(response.data).hexdigest() == doc["pdf"]["sha256"]
+    unexplained = client.get(doc["pdf"]["url"], headers=auth())
+    assert unexplained.status_code == 422 and "purpose" in unexplained.get_json()["errors"]
 
     text = pdf_text(response.data)
     for expected in ("上海申远机电设备有限公司", "杭州临平精工机械有限公司", "数控车床", "CK6150",

@@ -97,7 +97,10 @@ def test_the_amendment_pdf_names_the_contract_the_changes_and_the_new_total(
     number = effective()
     doc = post(number, "amendments", PRICE_RISE).get_json()["document"]
     assert (doc["kind"], doc["number"]) == ("amendment", f"{number}-BC01")
-    data = client.get(doc["pdf"]["url"], headers=auth()).data
+    unexplained = client.get(doc["pdf"]["url"], headers=auth())
+    assert unexplained.status_code == 422 and "purpose" in unexplained.get_json()["errors"]
+    data = client.get(doc["pdf"]["url"], query_string={"purpose": "寄需方盖章"},
+                      headers=auth()).data  # fmt: skip
     text = pdf_text(data)
     for expected in ("补 充 协 议", f"{number}-BC01", number, "2026 年 11 月 20 日",
                      "上海申远机电设备有限公司", "杭州临平精工机械有限公司", "185,000.00",
@@ -222,7 +225,8 @@ def test_the_delivery_notice_has_six_labelled_copies(client, auth, post, effecti
     number = effective()
     doc = post(number, "deliveries", shipment((1, "1"), (2, "4"))).get_json()["document"]
     assert doc["kind"] == "delivery_notice"
-    data = client.get(doc["pdf"]["url"], headers=auth("archivist")).data
+    data = client.get(doc["pdf"]["url"], query_string={"purpose": "核对发货数量"},
+                      headers=auth("archivist")).data  # fmt: skip
     pages = [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
     labels = ["销售部存根", "财务部", "仓储部", "回执", "运输结算", "客户"]
     assert len(pages) == 6

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from archive import users
-from archive.audit import Actor, record
+from archive.actor import Actor
+from archive.audit import record
 from archive.models import AuditEntry, Destruction
 from service import config
 from service.cli import main
@@ -52,8 +53,10 @@ def test_a_user_has_a_display_name_that_defaults_to_the_login(runner, archive):
     assert users.by_name(archive.catalogue, "wang").display_name == "王建国"
     listed = runner.invoke(main, ["users", "list"]).output.splitlines()
     li, wang = (users.by_name(archive.catalogue, name) for name in ("li", "wang"))
-    assert listed == [f"li\tli\t销售业务员\t{local(li.created_at)}（北京时间）",
-                      f"wang\t王建国\t销售经理\t{local(wang.created_at)}（北京时间）"]  # fmt: skip
+    place = "销售部\t—\t—\t在用"  # department, region, head, active
+    assert listed == [f"li\tli\t销售业务员\t{place}\t{local(li.created_at)}（北京时间）",
+                      f"wang\t王建国\t销售经理\t{place}"
+                      f"\t{local(wang.created_at)}（北京时间）"]  # fmt: skip
 
     missing = runner.invoke(main, ["users", "update", "nobody", "--display-name", "某人"])
     assert missing.exit_code == 3
@@ -64,6 +67,7 @@ def test_a_user_has_a_display_name_that_defaults_to_the_login(runner, archive):
 def test_the_dossier_shows_beijing_time_and_the_managers_name(client, archive, create):
     users.add_user(archive.catalogue, "wang", "manager", password=PASSWORD,
                    display_name="王经理")  # fmt: skip
+    users.set_display_name(archive.catalogue, "clerk-user", "李明")  # the contract's owner
     number = create()["contract_no"]
     token = sign_in(client, "wang")
     client.post(f"/contracts/{number}/status", data={"csrf": token, "status": "effective"})
@@ -75,6 +79,7 @@ def test_the_dossier_shows_beijing_time_and_the_managers_name(client, archive, c
     assert f"<td>{local(approval.at)}</td>" in page
     assert re.search(r'<span title="[^"]*wang[^"]*">王经理</span>', page)
     assert "王经理（销售经理）" in page  # who is signed in
+    assert re.search(r'<dt>负责人</dt><dd><span title="[^"]*clerk-user[^"]*">李明</span>', page)
     assert "<dd>clerk-user</dd>" not in page and ">wang<" not in page
 
 
@@ -87,8 +92,12 @@ def test_the_access_log_shows_beijing_time_and_filters_by_beijing_days(
     sign_in(client, "zhou")
     page = client.get(f"/contracts/{number}").get_data(as_text=True)
     link = re.search(rf'href="(/contracts/{number}/documents/\d+)"', page).group(1)
-    assert client.get(link).status_code == 200
-    retrieval = entries(archive, "document.download")[0]
+    asked = client.get(link)  # first: why? (no file yet, nothing registered)
+    assert asked.status_code == 200 and 'name="purpose"' in asked.get_data(as_text=True)
+    assert entries(archive, "document.download") == []
+    assert client.get(link, query_string={"purpose": "核对条款"}).status_code == 200
+    (retrieval,) = entries(archive, "document.download")
+    assert retrieval.note == "核对条款"
 
     log = client.get("/access-log").get_data(as_text=True)
     assert "UTC" not in log and "北京时间" in log

@@ -37,10 +37,23 @@ BEIJING_TODAY = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
 
 
 @pytest.fixture
-def people(archive):
-    """li (销售业务员), zhang (档案管理员), wang (销售经理), each with a password."""
-    for name, role in (("li", "clerk"), ("zhang", "archivist"), ("wang", "manager")):
-        users.add_user(archive.catalogue, name, role, password=PASSWORD)
+def people(archive) -> dict[str, str]:
+    """li (销售业务员), zhang (档案管理员), wang (销售经理), each with a password; returns
+    login → API token."""
+    roles = {"li": "clerk", "zhang": "archivist", "wang": "manager"}
+    return {name: users.add_user(archive.catalogue, name, role, password=PASSWORD)[1]
+            for name, role in roles.items()}  # fmt: skip
+
+
+@pytest.fixture
+def auth(auth, people):
+    """As everywhere (a role: that role's test user), or one of ``people`` by login: a clerk
+    sees only the contracts she filed, so li files the ones she is to see."""
+
+    def headers(who: str = "clerk") -> dict[str, str]:
+        return {"Authorization": f"Bearer {people[who]}"} if who in people else auth(who)
+
+    return headers
 
 
 @pytest.fixture
@@ -108,11 +121,18 @@ def act(client, auth, number, what, body, role="clerk"):
 
 @pytest.fixture
 def pay(client, auth):
-    def _pay(number, amount, on="2026-06-01"):
+    def _pay(number, amount, on="2026-06-01", role="clerk"):
         body = {"amount": amount, "paid_on": on, "method": "银行转账"}
-        act(client, auth, number, "payments", body)
+        act(client, auth, number, "payments", body, role)
 
     return _pay
+
+
+def asks_purpose(answer) -> bool:
+    """The short form asking why (查阅登记) instead of a file."""
+    page = answer.get_data(as_text=True)
+    return (answer.status_code == 200 and answer.mimetype == "text/html"
+            and "说明用途" in page and 'name="purpose"' in page)  # fmt: skip
 
 
 def csv_rows(data: bytes) -> list[list[str]]:
@@ -215,11 +235,13 @@ def test_the_api_lists_contracts_with_the_same_filters_and_sorting(client, auth,
 
 def test_a_clerk_sees_what_is_owed_by_region_and_takes_it_away(server, browser, file, pay):
     late = file(signed_on="2026-03-02", region="华北", buyer="天津重工机械有限公司",
-                due_on="2026-06-30", effective=True)  # fmt: skip
-    part = file(signed_on="2026-04-01", due_on="2026-11-10", price="100000.00", effective=True)
-    pay(part, "12505.10", on="2026-05-01")
-    fresh = file(price="50000.00", due_on="2027-01-31", effective=True)
-    file()  # a draft owes nothing
+                due_on="2026-06-30", effective=True, role="li")  # fmt: skip
+    part = file(signed_on="2026-04-01", due_on="2026-11-10", price="100000.00", effective=True,
+                role="li")  # fmt: skip
+    pay(part, "12505.10", on="2026-05-01", role="li")
+    fresh = file(price="50000.00", due_on="2027-01-31", effective=True, role="li")
+    file(role="li")  # a draft owes nothing
+    file(signed_on="2026-03-01", due_on="2026-04-30", effective=True)  # another clerk's business
 
     li = sign_in(browser, server, "li")
     li.get_by_role("link", name="应收款").click()
@@ -275,16 +297,22 @@ def test_an_archivist_exports_search_results_and_the_export_is_in_the_access_log
     zhang.get_by_placeholder("公司名片段").fill("精工")
     zhang.get_by_role("button", name="检索").click()
     expect(zhang.get_by_text("共 2 条")).to_be_visible()
+    zhang.get_by_role("link", name="导出 CSV").click()  # first: why? (查阅登记)
+    expect(zhang.get_by_role("heading", level=1)).to_have_text("说明用途")
+    zhang.get_by_label("用途").fill("核对华东客户名单")
     with zhang.expect_download() as info:
-        zhang.get_by_role("link", name="导出 CSV").click()
+        zhang.get_by_role("button", name="确定并下载").click()
     rows = csv_rows(info.value.path().read_bytes())
     assert rows[0][:2] == ["合同编号", "文件编号"]
     assert sorted(r[0] for r in rows[1:]) == sorted([first, second])
     buyer, total = rows[0].index("需方"), rows[0].index("金额（元）")
     assert {r[0]: (r[buyer], r[total]) for r in rows[1:]}[second] == ("宁波精工模具有限公司",
                                                                       "112505.00")  # fmt: skip
+    zhang.go_back()
+    zhang.get_by_role("link", name="导出 Excel").click()
+    zhang.get_by_label("用途").fill("年度客户对账")
     with zhang.expect_download() as info:
-        zhang.get_by_role("link", name="导出 Excel").click()
+        zhang.get_by_role("button", name="确定并下载").click()
     sheet = sheet_rows(info.value.path().read_bytes())
     assert sorted(row[0].value for row in sheet[1:]) == sorted([first, second])
 
@@ -292,6 +320,7 @@ def test_an_archivist_exports_search_results_and_the_export_is_in_the_access_log
     log = zhang.locator("#access-log")
     expect(log.locator("tr", has_text="导出检索结果")).to_have_count(2)
     expect(log.locator("tr", has_text="导出检索结果").first).to_contain_text("2 条")
+    expect(log.locator("tr", has_text="导出检索结果").first).to_contain_text("年度客户对账")
 
 
 def test_search_and_access_log_exports_are_bounded_and_say_so(client, people, file, monkeypatch):
@@ -299,31 +328,34 @@ def test_search_and_access_log_exports_are_bounded_and_say_so(client, people, fi
     file(buyer="宁波精工模具有限公司")
     monkeypatch.setattr("archive.exports.MAX_ROWS", 1)
     login(client, "zhang")
-    answer = client.get("/search/export.csv?q=精工")
+    assert asks_purpose(client.get("/search/export.csv?q=精工"))  # no file without a purpose
+    answer = client.get("/search/export.csv?q=精工&purpose=客户名单核对")
     assert answer.status_code == 200
     rows = csv_rows(answer.data)
     assert len([r for r in rows[1:] if r and r[0].startswith("HT-")]) == 1
     assert "仅导出前 1 条（共 2 条）" in rows[-1][0]
 
-    sheet = sheet_rows(client.get("/search/export.xlsx?q=精工").data)
+    sheet = sheet_rows(client.get("/search/export.xlsx?q=精工&purpose=客户名单核对").data)
     assert "仅导出前 1 条（共 2 条）" in sheet[-1][0].value
-    exported = client.get("/access-log/export.csv").data
+    assert asks_purpose(client.get("/access-log/export.csv"))
+    exported = client.get("/access-log/export.csv?purpose=季度审计").data
     assert "仅导出前 1 条（共 2 条）" in csv_rows(exported)[-1][0]
     # Three exports so far, each in the register.
     page = client.get("/access-log").get_data(as_text=True)
     assert page.count("导出检索结果") == 2 and page.count("导出查阅登记") == 1
 
     login(client, "li")  # a clerk may search and export results, not the register
-    assert client.get("/access-log/export.csv").status_code == 403
+    assert client.get("/access-log/export.csv?purpose=好奇").status_code == 403
 
 
 def test_an_export_cell_is_never_a_formula(client, people, file):
     file(buyer='=HYPERLINK("http://evil.example","点我")有限公司')
     login(client, "zhang")
-    rows = csv_rows(client.get("/search/export.csv?q=有限公司").data)
+    why = {"q": "有限公司", "purpose": "客户名单核对"}
+    rows = csv_rows(client.get("/search/export.csv", query_string=why).data)
     buyer = rows[0].index("需方")
     assert rows[1][buyer].startswith("'=")
-    sheet = sheet_rows(client.get("/search/export.xlsx?q=有限公司").data)
+    sheet = sheet_rows(client.get("/search/export.xlsx", query_string=why).data)
     cell = sheet[1][[c.value for c in sheet[0]].index("需方")]
     assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
 
@@ -332,10 +364,10 @@ def test_an_export_cell_is_never_a_formula(client, people, file):
 
 
 def test_the_delivery_form_offers_only_the_lines_still_to_ship(server, browser, client, auth, file):
-    number = file(effective=True)
+    number = file(effective=True, role="li")  # li's own contract: she ships it
     act(client, auth, number, "deliveries", {
         "delivery_date": "2026-11-21", "carrier": "顺丰物流", "tracking_no": "SF100",
-        "prepared_by": "李明", "items": [{"line": 1, "quantity": "2"}]})  # fmt: skip
+        "prepared_by": "李明", "items": [{"line": 1, "quantity": "2"}]}, "li")  # fmt: skip
 
     li = sign_in(browser, server, "li")
     li.goto(f"{server}/contracts/{number}")
@@ -380,7 +412,9 @@ def test_the_access_log_filters_like_the_api_and_names_each_document(
     wrong = client.get("/access-log?from=yesterday")
     assert wrong.status_code == 400 and "起始日期" in wrong.get_data(as_text=True)
 
-    exported = csv_rows(client.get("/access-log/export.csv?user=manager-user").data)
+    assert asks_purpose(client.get("/access-log/export.xlsx?user=manager-user"))
+    exported = client.get("/access-log/export.csv?user=manager-user&purpose=季度审计").data
+    exported = csv_rows(exported)
     assert [r[exported[0].index("文件")] for r in exported[1:]] == [f"销售合同 {second}（PDF）"]
 
 

@@ -115,7 +115,7 @@ def test_a_download_keeps_its_chinese_name_and_has_a_meaningful_plain_one(
     contract = create()
     url = contract["documents"][0]["pdf"]["url"]
     number = contract["contract_no"]
-    for response in (client.get(url, headers=auth()),
+    for response in (client.get(url, query_string={"purpose": "寄需方盖章"}, headers=auth()),
                      _page_download(client, archive, number)):  # fmt: skip
         assert response.status_code == 200
         disposition = response.headers["Content-Disposition"]
@@ -125,10 +125,13 @@ def test_a_download_keeps_its_chinese_name_and_has_a_meaningful_plain_one(
 
 
 def _page_download(client, archive, number):
-    sign_in(client, archive)
+    sign_in(client, archive, "zhang", "archivist")  # another clerk would not see it (404)
     page = client.get(f"/contracts/{number}").get_data(as_text=True)
     link = re.search(rf'href="(/contracts/{number}/documents/\d+)"', page).group(1)
-    return client.get(link)
+    asked = client.get(link)  # first the purpose, in words (查阅登记); no file yet
+    assert asked.status_code == 200 and "Content-Disposition" not in asked.headers
+    assert "说明用途" in asked.get_data(as_text=True)
+    return client.get(link, query_string={"purpose": "核对条款"})
 
 
 def test_json_carries_chinese_as_utf8(client, auth, create):

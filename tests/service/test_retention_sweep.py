@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from archive import retention, sweep
-from archive.audit import Actor
+from archive.actor import Actor
 from archive.models import AuditEntry, Contract, Document, Record, RetentionRun
 from service.cli import main
 from templates.destruction import HASH_PREFIX
@@ -53,6 +53,7 @@ def file_contracts(archive, specs: list[dict]) -> list[str]:
                 seller_name="上海申远机电设备有限公司", buyer_name=f"需方{seq}有限公司",
                 total=total, original_total=total, paid=paid, due_on=dt.date(signed.year, 12, 31),
                 data=terms, terms=terms, input_sha256="0" * 64, created_by="clerk-user",
+                owner="clerk-user",
                 approved_by="manager-user" if approved else None,
                 approved_at=dt.datetime(signed.year, signed.month, 28, tzinfo=dt.UTC)
                 if approved else None,

@@ -47,7 +47,9 @@ def test_a_contract_filed_by_the_command_line_is_found_by_the_running_service(
     base, token = served(name="shared", role="clerk")
     (tmp_path / "contract.json").write_text(json.dumps(payload, ensure_ascii=False), "utf-8")
     env = {**os.environ, "HETONG_DATA_DIR": str(tmp_path / "shared")}
-    filed = subprocess.run([*HETONG, "contracts", "create", str(tmp_path / "contract.json")],
+    # li files it offline as herself, so it is hers: the service shows it to her
+    filed = subprocess.run([*HETONG, "--as", "li", "contracts", "create",
+                            str(tmp_path / "contract.json")],
                            env=env, capture_output=True, text=True, check=True)  # fmt: skip
     number = filed.stdout.strip()
     deadline = time.monotonic() + PROMISE + 1  # the service polls for others' changes each second

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -25,7 +26,9 @@ def test_two_instances_on_one_machine_each_serve_their_own_archive(tmp_path, pay
             assert body["contract_no"] == "HT-202611-0001"
             assert headers["Server"] == "hetong"  # waitress, not Flask's development server
         (_, base, token) = instances[0]
-        status, headers, pdf = call(base + results[0][2]["documents"][0]["pdf"]["url"], token=token)
+        url = results[0][2]["documents"][0]["pdf"]["url"]
+        why = urllib.parse.urlencode({"purpose": "核对条款"})  # 查阅登记
+        status, headers, pdf = call(f"{base}{url}?{why}", token=token)
         assert status == 200 and pdf.startswith(b"%PDF")
         logs = [(tmp_path / n / "run" / "unoserver.log").read_text() for n in ("a", "b")]
         assert all("Started" in log or "Starting" in log for log in logs)

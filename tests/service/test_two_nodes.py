@@ -47,5 +47,7 @@ def test_two_nodes_file_concurrently_without_losing_or_repeating_a_number(
         found = json.loads(call(f"{base}/api/v1/search?q={query}&per_page=50", token=token)[2])
         assert sorted(hit["number"] for hit in found["hits"]) == numbers
         dossier = json.loads(call(base + listed["items"][0]["url"], token=token)[2])
-        status, _, data = call(base + dossier["documents"][0]["pdf"]["url"], token=token)
+        why = urllib.parse.urlencode({"purpose": "核对条款"})  # 查阅登记
+        status, _, data = call(f"{base}{dossier['documents'][0]['pdf']['url']}?{why}",
+                               token=token)  # fmt: skip
         assert status == 200 and data.startswith(b"%PDF")

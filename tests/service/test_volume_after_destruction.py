@@ -17,13 +17,16 @@ from service.cli import main
 from tests.helpers import pdf_text
 
 PASSWORD = "correct-horse-9"
+# Every download and bound volume names its purpose (查阅登记).
+WHY = {"purpose": "年度归档装订"}
 
 
 def pages_of(client, auth, number) -> int:
     """How many pages the contract's documents take (the template decides)."""
     documents = client.get(f"/api/v1/contracts/{number}", headers=auth()).get_json()["documents"]
-    return sum(len(PdfReader(io.BytesIO(client.get(d["pdf"]["url"], headers=auth(
-        "archivist")).data)).pages) for d in documents if d.get("pdf"))  # fmt: skip
+    return sum(len(PdfReader(io.BytesIO(client.get(d["pdf"]["url"], query_string=WHY,
+                                                   headers=auth("archivist")).data)).pages)
+               for d in documents if d.get("pdf"))  # fmt: skip
 
 
 @pytest.fixture
@@ -91,7 +94,8 @@ def test_the_volume_list_counts_only_what_is_still_kept(client, auth, destroyed)
 
 
 def test_the_bound_volume_leaves_out_the_destroyed_contract_and_names_it(client, auth, destroyed):
-    response = client.get("/api/v1/volumes/2020/华东/pdf", headers=auth("archivist"))
+    response = client.get("/api/v1/volumes/2020/华东/pdf", query_string=WHY,
+                          headers=auth("archivist"))  # fmt: skip
     assert response.status_code == 200, response.get_json()
     reader = PdfReader(io.BytesIO(response.data))
     contents = reader.pages[1].extract_text().replace("\n", "")
@@ -110,9 +114,12 @@ def test_the_bound_volume_leaves_out_the_destroyed_contract_and_names_it(client,
     assert len(reader.pages) == 1 + 1 + pages_of(client, auth, destroyed["kept"]) + 1
 
     # a volume whose every contract was destroyed is its cover, contents and 备考表 alone
-    south = client.get("/api/v1/volumes/2020/华南/pdf", headers=auth("archivist"))
+    south = client.get("/api/v1/volumes/2020/华南/pdf", query_string=WHY,
+                       headers=auth("archivist"))  # fmt: skip
     assert south.status_code == 200, south.get_json()
     assert len(PdfReader(io.BytesIO(south.data)).pages) == 3
+    unexplained = client.get("/api/v1/volumes/2020/华南/pdf", headers=auth("archivist"))
+    assert unexplained.status_code == 422 and "purpose" in unexplained.get_json()["errors"]
     text = pdf_text(south.data).replace("\n", "")
     assert destroyed["south"] in text and destroyed["certificate"] in text
 
@@ -130,8 +137,11 @@ def test_the_volumes_page_counts_and_binds_after_destruction(app, client, auth, 
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", page.get_data(as_text=True))
     assert cells[:5] == ["2020", "华东", "1", "1", "1"]
     assert "已销毁" in page.get_data(as_text=True)
-    bound = browser.get("/volumes/2020/华东.pdf")
-    assert bound.status_code == 200
+    asked = browser.get("/volumes/2020/华东.pdf")  # first the purpose (查阅登记), no file
+    assert asked.status_code == 200 and asked.mimetype == "text/html"
+    assert "说明用途" in asked.get_data(as_text=True)
+    bound = browser.get("/volumes/2020/华东.pdf", query_string=WHY)
+    assert bound.status_code == 200 and bound.mimetype == "application/pdf"
     pages = 1 + 1 + pages_of(client, auth, destroyed["kept"]) + 1
     assert len(PdfReader(io.BytesIO(bound.data)).pages) == pages
 
@@ -144,7 +154,11 @@ def test_the_command_line_lists_and_exports_the_volume_after_destruction(
     assert listed.output.splitlines() == ["2020\t华东\t合同 1\t文件 1\t已销毁 1",
                                           "2020\t华南\t合同 0\t文件 0\t已销毁 1"]  # fmt: skip
     target = tmp_path / "2020-华东.pdf"
-    exported = runner.invoke(main, ["volumes", "export", "2020", "华东", "-o", str(target)])
+    unexplained = runner.invoke(main, ["volumes", "export", "2020", "华东", "-o", str(target)])
+    assert unexplained.exit_code == 2 and "--purpose" in unexplained.output
+    assert not target.exists()
+    exported = runner.invoke(main, ["volumes", "export", "2020", "华东", "-o", str(target),
+                                    "--purpose", "年度归档装订"])  # fmt: skip
     assert exported.exit_code == 0, exported.output
     assert len(PdfReader(target).pages) == 1 + 1 + pages_of(client, auth, destroyed["kept"]) + 1
 
@@ -156,18 +170,19 @@ def test_a_file_lost_to_disk_damage_is_named_not_a_server_error(
     document = dossier["documents"][0]
     archive.storage.path_for(document["pdf"]["sha256"]).unlink()  # the disk lost it
 
-    response = client.get("/api/v1/volumes/2020/华东/pdf", headers=auth("archivist"))
+    response = client.get("/api/v1/volumes/2020/华东/pdf", query_string=WHY,
+                          headers=auth("archivist"))  # fmt: skip
     assert response.status_code == 409
     body = response.get_json()
     assert destroyed["kept"] in body["message"] and "缺失" in body["message"]
     assert document["pdf"]["sha256"] in body["message"]
 
-    download = client.get(document["pdf"]["url"], headers=auth("archivist"))
+    download = client.get(document["pdf"]["url"], query_string=WHY, headers=auth("archivist"))
     assert download.status_code == 409
     assert destroyed["kept"] in download.get_json()["message"]
 
-    result = runner.invoke(main, ["volumes", "export", "2020", "华东", "-o",
-                                  str(tmp_path / "v.pdf")])  # fmt: skip
+    result = runner.invoke(main, ["volumes", "export", "2020", "华东", "--purpose", "年度归档装订",
+                                  "-o", str(tmp_path / "v.pdf")])  # fmt: skip
     assert result.exit_code == 1
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "错误：" in result.output and destroyed["kept"] in result.output

@@ -116,9 +116,8 @@ def amended(converter, tmp_path_factory):
     return SimpleNamespace(context=context, word=word.data, pages=pages)
 
 
-@pytest.fixture(scope="module")
-def notice(converter, tmp_path_factory):
-    contract = seen_contract(25)
+def shipped(contract: SimpleNamespace) -> dict:
+    """A delivery of every line of ``contract`` (what the notice's context is given)."""
     lines = [
         {"item": i, "name": item["name"], "spec": item["spec"], "unit": item["unit"],
          "quantity": item["quantity"], "unit_price": item["unit_price"],
@@ -128,6 +127,13 @@ def notice(converter, tmp_path_factory):
     record = {"delivery_date": "2026-12-10", "ship_to": "浙江省杭州市临平区东湖街道99号",
               "carrier": "顺丰速运", "tracking_no": TRACKING_NO, "prepared_by": "李明",
               "lines": lines}  # fmt: skip
+    return record
+
+
+@pytest.fixture(scope="module")
+def notice(converter, tmp_path_factory):
+    contract = seen_contract(25)
+    record = shipped(contract)
     context = delivery_notice.context(NOTICE_NO, contract, record)
     properties = delivery_notice.properties(NOTICE_NO, contract)
     word = Renderer().render(delivery_notice.TEMPLATE, context, properties=properties)

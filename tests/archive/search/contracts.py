@@ -43,6 +43,8 @@ def entry(**fields: object) -> Entry:
         year=2026,
         status="effective",
         payment_state="unpaid",
+        owner="zhangmin",
+        secrecy="normal",
         signed_on=dt.date(2026, 11, 3),
         amount_cents=38_250_500,
         buyer="杭州临平精工机械有限公司",
