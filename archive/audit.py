@@ -117,8 +117,11 @@ def documents_of(catalogue: Catalogue, entries: list[AuditEntry]) -> dict[int, d
 
 
 def entries(catalogue: Catalogue, *, target: str | None = None, limit: int = 200):
+    """What was done to ``target`` (a dossier's audit trail), newest first; the views of a
+    dossier are left to the retrieval register, where they would otherwise crowd it out."""
     with catalogue.reading() as session:
-        query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+        query = (select(AuditEntry).where(AuditEntry.action != "dossier.view")
+                 .order_by(AuditEntry.id.desc()).limit(limit))  # fmt: skip
         if target:
             query = query.where(AuditEntry.target == target)
         return list(session.scalars(query))

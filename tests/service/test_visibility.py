@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import io
+import json
+from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from archive import users
 from tests.conftest import BOTH_DATABASES
 
 pytestmark = BOTH_DATABASES
 API = "/api/v1"
+DATA = Path(__file__).resolve().parents[1] / "data"
 PURPOSE = {"purpose": "核对合同条款"}
 
 
@@ -194,3 +199,23 @@ def test_a_granted_reader_reads_but_never_changes(client, people, book, archive)
                           headers=people["zhou"]).get_json()["items"]  # fmt: skip
     view = next(r for r in register if r["user"] == "li" and r["action"] == "dossier.view")
     assert view["detail"]["loan"] == lent.get_json()["id"]
+
+
+def test_documents_made_after_marking_carry_the_mark_on_every_page(client, people, book):
+    """The contract as filed stays as filed; an amendment made once it is 机密 says so."""
+    number = book["secret"]
+    made = client.post(f"{API}/contracts/{number}/status", json={"status": "effective"},
+                       headers=people["chen"])  # fmt: skip
+    assert made.status_code == 200, made.get_json()
+    amended = client.post(f"{API}/contracts/{number}/amendments",
+                          json=json.loads((DATA / "amendment.json").read_text("utf-8")),
+                          headers=people["zhang"])  # fmt: skip
+    assert amended.status_code == 201, amended.get_json()
+    url = amended.get_json()["document"]["pdf"]["url"]
+    pdf = client.get(url, query_string=PURPOSE, headers=people["zhang"]).data
+    pages = PdfReader(io.BytesIO(pdf)).pages
+    assert all("机密" in page.extract_text() for page in pages)
+    shown = client.get(f"{API}/contracts/{number}", headers=people["zhang"]).get_json()
+    original = shown["documents"][0]["pdf"]["url"]
+    first = client.get(original, query_string=PURPOSE, headers=people["zhang"]).data
+    assert "机密" not in PdfReader(io.BytesIO(first)).pages[0].extract_text()
