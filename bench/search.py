@@ -441,6 +441,34 @@ def browse_table(engine, rounds: int) -> None:
         print(f"{pad(label, 34)}{hits:>8}{p50:>9.1f}{p95:>9.1f}")
 
 
+def _clause(**fields: list[str]) -> tuple[tuple[str, frozenset[str]], ...]:
+    return tuple((name, frozenset(values)) for name, values in sorted(fields.items()))
+
+
+def scope_table(engine, entries: list[Entry], rounds: int) -> None:
+    """The same searches as different people ask them (archive.access: the index filters by
+    owner, region, number and secrecy, facets and totals included)."""
+    numbers = sorted({e.contract_no for e in entries})
+    granted = numbers[:: max(1, len(numbers) // 5000)][:5000]
+    people = [
+        ("director (everything)", None),
+        ("archivist (not secret)", (_clause(secrecy=["normal"]),)),
+        ("manager 华东 (region)", (_clause(region=["华东"]),)),
+        ("clerk07 (own)", (_clause(owner=["clerk07"]),)),
+        ("clerk07 + 5,000 granted", (_clause(owner=["clerk07"]),
+                                     _clause(contract_no=granted, secrecy=["normal"]))),
+    ]  # fmt: skip
+    print(f"{'who asks':<26}{'query':<10}{'hits':>8}{'p50 ms':>9}{'p95 ms':>9}")
+    for who, visible in people:
+        for q in ("", "车床", "HT-2025"):
+            hits, p50, p95 = timed(
+                lambda q=q, v=visible: engine.search(q, filters=Filters(visible=v),
+                                                     per_page=20).total,
+                rounds,
+            )  # fmt: skip
+            print(f"{pad(who, 26)}{pad(q or '(all)', 10)}{hits:>8}{p50:>9.1f}{p95:>9.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("count", nargs="?", type=int, default=100_000)
@@ -485,6 +513,8 @@ def main() -> None:
         worst = query_table(engine, bare, args.rounds)
         print()
         browse_table(engine, args.rounds)
+        print()
+        scope_table(engine, entries, args.rounds)
         b50, b95 = single_batches(engine, entries, args.rounds)
         print(
             f"\nindexing: {args.engine} {rate:,.0f} docs/s (analysis + index, through the "
