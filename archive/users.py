@@ -16,10 +16,11 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from archive import audit
 from archive.actor import ROLES, SYSTEM, Actor
 from archive.catalogue import Catalogue
 from archive.errors import Conflict, Forbidden, InvalidData, NotFound
-from archive.models import ApiToken, AuditEntry, SignInFailure, User, utcnow
+from archive.models import ApiToken, SignInFailure, User, utcnow
 from schemas.labels import ROLE_NAMES, named
 
 if TYPE_CHECKING:
@@ -116,12 +117,9 @@ def _user(session: Session, name: str) -> User:
     return user
 
 
-def _audit(session: Session, by: Actor, action: str, name: str, **detail: Any) -> None:
-    """The audit entry of a change to a person, in its transaction (``archive.audit.record``'s
-    shape; that module is a sibling this one may not import). Audit targets are otherwise
-    contract numbers: a person is named ``user:<login>``."""
-    session.add(AuditEntry(actor=by.name, action=action, target=f"user:{name}",
-                           detail=detail, client=by.client))  # fmt: skip
+def _target(name: str) -> str:
+    """A person's audit target: targets are otherwise contract numbers, so ``user:<login>``."""
+    return f"user:{name}"
 
 
 def _keep_an_admin(session: Session, user: User) -> None:
@@ -180,7 +178,7 @@ def add_user(
                     department=department, region=region, is_head=head)  # fmt: skip
         user.tokens.append(first)
         session.add(user)
-        _audit(session, by, "user.create", name, role=role, department=department,
+        audit.record(session, by, "user.create", _target(name), role=role, department=department,
                region=region, head=head, display_name=shown, password=bool(password))  # fmt: skip
     return user, token
 
@@ -228,7 +226,7 @@ def update_user(
         if password is not None or "role" in changes:
             user.session_version += 1
         if changes or password is not None:
-            _audit(session, by, "user.update", name, changes=changes,
+            audit.record(session, by, "user.update", _target(name), changes=changes,
                    password=password is not None)  # fmt: skip
     return user
 
@@ -242,7 +240,7 @@ def set_password(catalogue: Catalogue, name: str, password: str, *, by: Actor = 
         user = _user(session, name)
         user.password_hash = generate_password_hash(password)
         user.session_version += 1
-        _audit(session, by, "user.password", name)
+        audit.record(session, by, "user.password", _target(name))
 
 
 def set_display_name(catalogue: Catalogue, name: str, display_name: str, *,
@@ -263,7 +261,7 @@ def deactivate_user(catalogue: Catalogue, name: str, *, by: Actor = SYSTEM) -> U
         _keep_an_admin(session, user)
         user.active = False
         user.session_version += 1
-        _audit(session, by, "user.deactivate", name)
+        audit.record(session, by, "user.deactivate", _target(name))
     return user
 
 
@@ -275,7 +273,7 @@ def reactivate_user(catalogue: Catalogue, name: str, *, by: Actor = SYSTEM) -> U
         if user.active:
             raise Conflict(f"用户 {name} 在用，无需启用。")
         user.active = True
-        _audit(session, by, "user.activate", name)
+        audit.record(session, by, "user.activate", _target(name))
     return user
 
 
@@ -319,7 +317,7 @@ def issue_token(
             raise Conflict(f"用户 {name} 已停用，不能签发令牌。")
         user.tokens.append(row)
         session.flush()
-        _audit(session, by, "token.issue", name, token_id=row.id, label=row.label,
+        audit.record(session, by, "token.issue", _target(name), token_id=row.id, label=row.label,
                expires_at=row.expires_at.isoformat())  # fmt: skip
     return row, token
 
@@ -345,7 +343,7 @@ def revoke_token(catalogue: Catalogue, name: str, token_id: int, *,
         if row.revoked_at is not None:
             raise Conflict(f"令牌 {token_id} 已撤销。")
         row.revoked_at, row.revoked_by = utcnow(), by.name
-        _audit(session, by, "token.revoke", name, token_id=token_id)
+        audit.record(session, by, "token.revoke", _target(name), token_id=token_id)
     return row
 
 
