@@ -117,27 +117,35 @@ class Grants:
 
     plain: frozenset[str]
     secret: frozenset[str]
+    # contract number → what opened it: {"request": id} (the newest) or {"loan": id}
+    grounds: dict[str, dict[str, int]]
 
 
 def grants(session: Session, actor: Actor, today: dt.date) -> Grants:
     plain: set[str] = set()
     secret: set[str] = set()
+    grounds: dict[str, dict[str, int]] = {}
     requests = session.scalars(
         select(AccessRequest).where(AccessRequest.requester == actor.name,
                                     AccessRequest.state == "approved",
                                     AccessRequest.until >= today)
+        .order_by(AccessRequest.id.desc())
     )  # fmt: skip
     for request in requests:
         by_director = any(s.get("step") == "director" and s.get("decision") == "approved"
                           for s in request.steps)  # fmt: skip
         (secret if by_director else plain).update(request.contract_nos)
-    lent = session.scalars(
-        select(Contract.contract_no).join(Loan, Loan.contract_id == Contract.id)
+        for number in request.contract_nos:
+            grounds.setdefault(number, {"request": request.id})
+    lent = session.execute(
+        select(Contract.contract_no, Loan.id).join(Loan, Loan.contract_id == Contract.id)
         .where(Loan.borrower == actor.name, Loan.form == "electronic",
                Loan.returned_at.is_(None), Loan.due_on >= today)
     )  # fmt: skip
-    plain.update(lent)
-    return Grants(frozenset(plain - secret), frozenset(secret))
+    for number, loan in lent:
+        plain.add(number)
+        grounds.setdefault(number, {"loan": loan})
+    return Grants(frozenset(plain - secret), frozenset(secret), grounds)
 
 
 def scope_of(session: Session, actor: Actor, today: dt.date | None = None) -> Scope:
@@ -159,20 +167,7 @@ def basis(session: Session, actor: Actor, contract: Contract) -> dict[str, int]:
     them: ``{"request": id}`` or ``{"loan": id}`` (for the 查阅登记); empty otherwise."""
     if own_scope(actor).allows(contract):
         return {}
-    today = local_today(session)
-    for request in session.scalars(
-        select(AccessRequest).where(AccessRequest.requester == actor.name,
-                                    AccessRequest.state == "approved",
-                                    AccessRequest.until >= today)
-        .order_by(AccessRequest.id.desc())
-    ):  # fmt: skip
-        if contract.contract_no in request.contract_nos:
-            return {"request": request.id}
-    loan = session.scalar(
-        select(Loan.id).where(Loan.contract_id == contract.id, Loan.borrower == actor.name,
-                              Loan.returned_at.is_(None), Loan.due_on >= today)
-    )  # fmt: skip
-    return {"loan": loan} if loan else {}
+    return grants(session, actor, local_today(session)).grounds.get(contract.contract_no, {})
 
 
 def local_today(session: Session) -> dt.date:
