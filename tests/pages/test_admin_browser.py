@@ -3,22 +3,14 @@ people page is looked at as a picture."""
 
 from __future__ import annotations
 
-import shutil
-import threading
-
 import pytest
-from waitress.server import create_server
 
 from archive import users
 
 pytest.importorskip("playwright")
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update",
-        "--disable-sync"]  # fmt: skip
-PASSWORD = "correct-horse-9"
+from tests.browser import PASSWORD, chromium, serving
 
 
 @pytest.fixture
@@ -26,16 +18,12 @@ def server(app, archive):
     users.add_user(archive.catalogue, "root", "admin", password=PASSWORD, display_name="系统管理员")
     users.add_user(archive.catalogue, "wang", "manager", region="华东", head=True,
                    display_name="王经理")  # fmt: skip
-    httpd = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=httpd.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.effective_port}"
-    httpd.close()
+    with serving(app) as base:
+        yield base
 
 
 def test_an_admin_adds_a_finance_head_and_sees_the_people(server, archive, tmp_path):
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as browser:
         page = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
         page = page.new_page()
         page.goto(f"{server}/login")
@@ -62,6 +50,5 @@ def test_an_admin_adds_a_finance_head_and_sees_the_people(server, archive, tmp_p
         expect(page.get_by_role("row", name="qian 钱会计 职员 财务部 — 是 在用")).to_be_visible()
         picture = tmp_path / "users.png"
         page.screenshot(path=str(picture), full_page=True)
-        browser.close()
     data = picture.read_bytes()
     assert data.startswith(b"\x89PNG") and len(data) > 10_000

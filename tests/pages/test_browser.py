@@ -3,53 +3,30 @@
 from __future__ import annotations
 
 import io
-import shutil
-import threading
 
 import pytest
 from pypdf import PdfReader
-from waitress.server import create_server
 
 from archive import users
 
 pytest.importorskip("playwright")
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# No sandbox as root; no background traffic (this machine has no Internet).
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update",
-        "--disable-sync"]  # fmt: skip
-PASSWORD = "correct-horse-9"
+from tests.browser import PASSWORD, chromium, serving, sign_in
 
 
 @pytest.fixture
 def server(app, archive):
     for name, role in (("li", "clerk"), ("zhang", "archivist"), ("wang", "manager")):
         users.add_user(archive.catalogue, name, role, password=PASSWORD)
-    httpd = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=httpd.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.effective_port}"
-    httpd.close()
+    with serving(app) as base:
+        yield base
 
 
 @pytest.fixture
 def browser():
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-def sign_in(browser, base, name):
-    page = browser.new_context(accept_downloads=True, locale="zh-CN").new_page()
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名").fill(name)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_text(f"{name}（")).to_be_visible()
-    return page
+    with chromium() as opened:
+        yield opened
 
 
 def fill_contract(page, payload):

@@ -10,27 +10,21 @@ import csv
 import datetime as dt
 import io
 import re
-import shutil
-import threading
 import zipfile
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
-from waitress.server import create_server
 
 from archive import users
 from tests.helpers import pdf_text
 
 pytest.importorskip("playwright")
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update",
-        "--disable-sync"]  # fmt: skip
-PASSWORD = "correct-horse-9"
+from tests.browser import PASSWORD, chromium, serving, sign_in
+
 TODAY = dt.date.today().isoformat()
 # The register's days are days of Beijing time (HETONG_TIMEZONE's default).
 BEIJING_TODAY = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
@@ -58,29 +52,14 @@ def auth(auth, people):
 
 @pytest.fixture
 def server(app, people):
-    httpd = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=httpd.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.effective_port}"
-    httpd.close()
+    with serving(app) as base:
+        yield base
 
 
 @pytest.fixture
 def browser():
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-def sign_in(browser, base, name):
-    page = browser.new_context(accept_downloads=True, locale="zh-CN").new_page()
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名").fill(name)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_text(f"{name}（")).to_be_visible()
-    return page
+    with chromium() as opened:
+        yield opened
 
 
 def login(client, name):
