@@ -26,10 +26,13 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from archive.errors import CatalogueTooNew
 from archive.locks import exclusive
 from schemas.labels import DEFAULT_ZONE
 from schemas.labels import zone as zone_of
@@ -145,6 +148,8 @@ class Catalogue:
         On SQLite, altering a table means copying it, which foreign keys forbid while other
         tables point at it: they are switched off for the migration (that can only be done
         outside a transaction) and every reference is checked before they are back on.
+
+        A catalogue a newer program has migrated is refused (``CatalogueTooNew``), unchanged.
         """
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -157,6 +162,7 @@ class Catalogue:
                     if raw is None:  # nodes starting together migrate one after the other
                         key = _key("migrate")
                         connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+                    _refuse_newer(connection, ScriptDirectory.from_config(cfg))
                     cfg.attributes["connection"] = connection
                     command.upgrade(cfg, "head")
                     if raw is not None:
@@ -180,6 +186,22 @@ class Catalogue:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _refuse_newer(connection: Connection, script: ScriptDirectory) -> None:
+    """Stop before upgrading a catalogue stamped with a revision this program does not know:
+    a newer hetong migrated it. Checked under the migration lock, so a newer node that
+    migrates meanwhile is seen."""
+    known = {rev.revision for rev in script.walk_revisions()}
+    current = MigrationContext.configure(connection).get_current_heads()
+    unknown = sorted(set(current) - known)
+    if unknown:
+        found, newest = "、".join(unknown), "、".join(sorted(script.get_heads()))
+        raise CatalogueTooNew(
+            f"目录库（版本 {found}）比本程序新（本程序最高支持 {newest}）："
+            "请使用更新版本的 hetong，切勿用旧版本打开。",
+            revision=found, supported=newest,
+        )  # fmt: skip
 
 
 def _key(name: str) -> int:

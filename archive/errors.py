@@ -50,6 +50,13 @@ class FileMissing(ArchiveError):
     code = "file_missing"
 
 
+class CatalogueTooNew(ArchiveError):
+    """The catalogue was migrated by a newer hetong: an older program must not touch it (its
+    migrations know nothing of the newer schema, and its writes could break it)."""
+
+    code = "catalogue_too_new"
+
+
 class InvalidData(ArchiveError):
     """Data failed validation; ``errors`` maps dotted field paths to messages."""
 

@@ -1,10 +1,10 @@
 """What every command shares: the archive of the data root, who acts, and how domain errors
 become a message on stderr and a distinct exit code.
 
-Exit codes: 0 ok, 1 unexpected failure, 2 invalid input, 3 not found (the contract, the user —
-or the archive: a data root without a catalogue, see ``Context.archive``),
-4 refused (state or role), 5 rendering unavailable (LibreOffice / fonts), 6 gone (the
-contract was destroyed: its register entry is printed as JSON on stdout).
+Exit codes: 0 ok, 1 unexpected failure (or a catalogue a newer hetong migrated), 2 invalid
+input, 3 not found (the contract, the user — or the archive: a data root without a catalogue,
+see ``Context.archive``), 4 refused (state or role), 5 rendering unavailable (LibreOffice /
+fonts), 6 gone (the contract was destroyed: its register entry is printed as JSON on stdout).
 """
 
 from __future__ import annotations
@@ -21,7 +21,15 @@ import click
 from archive import startup, users
 from archive.actor import Actor
 from archive.core import CATALOGUE_FILE, Archive, holds_archive
-from archive.errors import Conflict, FileMissing, Forbidden, Gone, InvalidData, NotFound
+from archive.errors import (
+    CatalogueTooNew,
+    Conflict,
+    FileMissing,
+    Forbidden,
+    Gone,
+    InvalidData,
+    NotFound,
+)
 from schemas.labels import field_label
 from service import config as settings
 from service.ext import build_archive
@@ -55,14 +63,14 @@ class Context:
             values = self.settings
             if not holds_archive(Path(values["DATA_DIR"]), values["DATABASE_URL"]):
                 fail(_no_archive(values), EXIT_NOT_FOUND)
-            self._archive = startup.start(build_archive(values), fill_index=self.fill_index)
+            self._archive = _start(values, fill_index=self.fill_index)
         return self._archive
 
     def new_or_existing_archive(self) -> Archive:
         """The archive of the data root, which is created if it holds none yet (for
         ``hetong users add``, the first command of a new archive)."""
         if self._archive is None:
-            self._archive = startup.start(build_archive(self.settings))
+            self._archive = _start(self.settings)
         return self._archive
 
     def actor(self) -> Actor:
@@ -82,6 +90,17 @@ class Context:
 
 
 pass_ctx = click.make_pass_decorator(Context)
+
+
+def _start(values: dict[str, Any], *, fill_index: bool = True) -> Archive:
+    """The opened archive; a catalogue too new for this program stops the command (exit 1)
+    with the reason instead of a traceback."""
+    archive = build_archive(values)
+    try:
+        return startup.start(archive, fill_index=fill_index)
+    except CatalogueTooNew as exc:
+        archive.close()
+        fail(exc.message, 1)
 
 
 def _no_archive(values: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from archive.errors import CatalogueTooNew
 from service import config as settings
 from service.cli.base import EXIT_UNAVAILABLE, Context, domain_errors, fail, pass_ctx
 from service.ext import build_converter
@@ -26,7 +27,10 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
     from service.app import create_app  # the web stack loads only for this command
     from service.serve import run
 
-    app = create_app(obj.overrides)
+    try:
+        app = create_app(obj.overrides)
+    except CatalogueTooNew as exc:  # the reason, not a traceback
+        fail(exc.message, 1)
     run(app, host=host or app.config["HOST"], port=port or app.config["PORT"])
 
 
