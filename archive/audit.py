@@ -9,10 +9,11 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from archive import chain
 from archive.access import Scope, scope_of
 from archive.actor import Actor
 from archive.catalogue import Catalogue
-from archive.models import AuditEntry, Contract, Document
+from archive.models import AuditEntry, Contract, Document, utcnow
 from schemas.labels import local_day_bounds
 
 
@@ -25,10 +26,11 @@ def record(
     note: str | None = None,
     **detail: Any,
 ) -> None:
-    session.add(
-        AuditEntry(actor=actor.name, action=action, target=target, detail=detail,
-                   client=actor.client, note=note)
-    )  # fmt: skip
+    """Add an entry to the transaction of ``session``; it joins the hash chain as the
+    transaction commits (``archive.chain``)."""
+    chain.add(session, AuditEntry(actor=actor.name, action=action, target=target,
+                                  client=actor.client, note=note, at=utcnow(),
+                                  detail=chain.canonical(detail)))  # fmt: skip
 
 
 # Every retrieval is registered (查阅登记): a file, a bound volume, a list taken away as a

@@ -204,6 +204,13 @@ def _refuse_newer(connection: Connection, script: ScriptDirectory) -> None:
         )  # fmt: skip
 
 
+def hold_in_transaction(session: Session, name: str) -> None:
+    """Hold ``name`` until ``session``'s transaction ends, against every other holder. SQLite
+    needs nothing: its writers already run one at a time (``BEGIN IMMEDIATE``)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _key(name)})
+
+
 def _key(name: str) -> int:
     """The PostgreSQL advisory lock key for ``name``: the same on every machine."""
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)

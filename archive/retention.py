@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from archive import audit
+from archive import audit, chain
 from archive.access import scope_of
 from archive.actor import SYSTEM, Actor
 from archive.dossier import Changed, approver, fetch, load, tombstone
@@ -306,6 +306,7 @@ def _approve(archive: Archive, numbers: list[str], note: str | None,
         _refuse(contracts, years)
         items = [tombstone(c) for c in contracts]
         signed_by = approver(session, actor.name)  # 王经理（wang）
+    head = str(chain.head_of(archive.catalogue))  # printed on the certificate
     now = utcnow()
     pieces = parts(items)
     with ExitStack() as held:
@@ -315,7 +316,7 @@ def _approve(archive: Archive, numbers: list[str], note: str | None,
         def draw(n: int, _: None) -> Rendition:
             context = destruction_doc.certificate_context(
                 pieces[n], signed_by, now, note, part=n + 1, parts=len(pieces),
-                start=n * PART_SIZE + 1, zone=archive.zone,
+                start=n * PART_SIZE + 1, zone=archive.zone, audit_head=head,
             )  # fmt: skip
             return render_record(archive, reserved[n].number, context)
 

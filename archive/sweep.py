@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement, Row, Select, delete, false, func, or_, select, update
 from sqlalchemy.orm import Session, load_only, selectinload
 
-from archive import audit, numbering, retention
+from archive import audit, chain, numbering, retention
 from archive.actor import Actor
 from archive.dossier import tombstone
 from archive.errors import Conflict, InvalidData
@@ -332,6 +332,7 @@ def _file_part(archive: Archive, run_id: int, part: Part, reserved: numbering.Re
     context = destruction_doc.list_context(
         items, as_of, volume=destruction_doc.volume_name(part.year, part.region),
         part=part.part, parts=part.parts, start=part.start,
+        audit_head=str(chain.head_of(archive.catalogue)),
     )  # fmt: skip
     rendition = retention.render_record(archive, reserved.number, context)
     with Filing(archive) as filing:

@@ -50,8 +50,20 @@ def _part_of(part: int, parts: int) -> str:
     return f"本件共 {parts} 部分，此为第 {part} 部分。" if parts > 1 else ""
 
 
+def chain_line(audit_head: str) -> str:
+    """The audit chain's head when the document was made ("id:sha256"), printed in full: a
+    later rewrite of the history before it is shown by ``hetong audit verify --against``."""
+    if not audit_head:
+        return ""
+    number, _, digest = audit_head.partition(":")
+    if number == "0":
+        return "审计链头：尚无审计记录"
+    return f"审计链头：第 {number} 条　SHA-256 {digest}"
+
+
 def list_context(items: list[dict[str, Any]], as_of: dt.date, *, volume: str | None = None,
-                 part: int = 1, parts: int = 1, start: int = 1) -> dict[str, Any]:  # fmt: skip
+                 part: int = 1, parts: int = 1, start: int = 1,
+                 audit_head: str = "") -> dict[str, Any]:  # fmt: skip
     """The list a retention run files: ``items`` are the tombstones of the contracts of one
     ``volume`` (e.g. "2020 年度·华东"), or of one part of it."""
     which = f"{volume}卷中的" if volume else ""
@@ -61,12 +73,14 @@ def list_context(items: list[dict[str, Any]], as_of: dt.date, *, volume: str | N
                  f"且无欠款，拟报销售经理批准后销毁。{_part_of(part, parts)}",
         "rows": _rows(items, start),
         "approval": "销售经理审批：　　　　　　　　　日期：",
+        "chain": chain_line(audit_head),
     }  # fmt: skip
 
 
 def certificate_context(items, approver: str, at: dt.datetime, note: str | None, *,
                         part: int = 1, parts: int = 1, start: int = 1,
-                        zone: str | ZoneInfo = DEFAULT_ZONE) -> dict:  # fmt: skip
+                        zone: str | ZoneInfo = DEFAULT_ZONE,
+                        audit_head: str = "") -> dict:  # fmt: skip
     """``approver`` as people read them (王经理（wang）); ``at`` (UTC) is shown in the local
     time of ``zone``, the zone named."""
     where = zone_of(zone)
@@ -78,6 +92,7 @@ def certificate_context(items, approver: str, at: dt.datetime, note: str | None,
                  f"{('备注：' + note) if note else ''}",
         "rows": _rows(items, start),
         "approval": f"批准人：{approver}　　批准时间：{local_time(at, where, with_zone=True)}",
+        "chain": chain_line(audit_head),
     }  # fmt: skip
 
 
@@ -104,3 +119,4 @@ class DestructionContext(Schema):
     intro = fields.String()
     rows = fields.List(fields.Nested(RowContext))
     approval = fields.String()
+    chain = fields.String()  # the audit chain's head (chain_line)

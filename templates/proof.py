@@ -222,16 +222,21 @@ def tombstones(n: int = ROWS) -> list[dict[str, Any]]:
     return entries
 
 
+# An audit chain head as a large archive's would read (the longest the line gets).
+SAMPLE_HEAD = "1234567:" + "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+
 def destruction_list() -> dict[str, Any]:
     context = destruction.list_context(tombstones(), dt.date(2026, 1, 1),
-                                       volume=destruction.volume_name(2019, "华东"))  # fmt: skip
+                                       volume=destruction.volume_name(2019, "华东"),
+                                       audit_head=SAMPLE_HEAD)  # fmt: skip
     return {**context, "number": "XQ-2026-0001"}
 
 
 def destruction_certificate() -> dict[str, Any]:
     context = destruction.certificate_context(
         tombstones(), "王经理（wang）", dt.datetime(2026, 1, 5, 1, 30, tzinfo=dt.UTC),
-        "到期销毁，经档案室核对无误。",
+        "到期销毁，经档案室核对无误。", audit_head=SAMPLE_HEAD,
     )  # fmt: skip
     return {**context, "number": "XH-2026-0001"}
 

@@ -614,7 +614,12 @@ def destruction() -> None:
     repeat_header_keep_rows(t)
     # The approval and the signatures are one block: never split across pages.
     doc.add_paragraph("{{ approval }}").paragraph_format.keep_with_next = True
-    doc.add_paragraph("档案管理人员：　　　　　　　　　监销人：")
+    doc.add_paragraph(
+        "档案管理人员：　　　　　　　　　监销人："
+    ).paragraph_format.keep_with_next = True
+    # The audit chain's head as the document was made: evidence against a later rewrite.
+    chain = doc.add_paragraph("{{ chain }}")
+    chain.runs[0].font.size = Pt(8)
     footer(doc, "{{ number }}（永久保存）", pages=True)
     latin_in_english(doc)
     save(doc, "destruction")

@@ -19,7 +19,7 @@ from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 from sqlalchemy import inspect, text
 
-from archive import contracts, numbering, searching, startup, users
+from archive import chain, contracts, numbering, searching, startup, users
 from archive.actor import SYSTEM
 from archive.catalogue import MIGRATIONS, Catalogue
 from archive.core import CATALOGUE_FILE, Archive
@@ -92,6 +92,9 @@ def test_a_catalogue_made_by_a_released_schema_opens_with_its_records(tmp_path, 
         with archive.catalogue.engine.connect() as connection:
             assert MigrationContext.configure(connection).get_current_heads() == _heads()
             assert connection.execute(text("SELECT count(*) FROM audit_log")).scalar() == entries
+        # The entries written before the chain existed are chained by the upgrade, in order.
+        chained = chain.verify(archive.catalogue)
+        assert chained.intact and chained.count == entries
 
         total, listed = contracts.listing(archive, SYSTEM, sort="contract_no", order="asc")
         assert total == 2
