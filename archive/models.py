@@ -304,6 +304,8 @@ class Document(Base):
     # An upload's archival copy: what was taken out of it (scripts, actions, files, forms).
     # Its original bytes are kept beside it as a row of format "original", for evidence.
     removed: Mapped[list[str] | None] = mapped_column(JSON)
+    # When a fixity check last read the stored file and found its SHA-256 unchanged.
+    verified_at: Mapped[dt.datetime | None]
 
     contract: Mapped[Contract] = relationship(back_populates="documents")
 
@@ -352,6 +354,23 @@ class Record(Base):
     docx_sha256: Mapped[str] = mapped_column(String(64))
     created_by: Mapped[str] = mapped_column(String(50))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    verified_at: Mapped[dt.datetime | None]
+
+
+class FixityRun(Base):
+    """One fixity check (hetong fixity check): which stored files were re-read, and the
+    documents whose file was missing or no longer had its SHA-256. Kept as evidence."""
+
+    __tablename__ = "fixity_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor: Mapped[str] = mapped_column(String(50))
+    mode: Mapped[str] = mapped_column(String(20))  # all | sample
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None]
+    checked: Mapped[int] = mapped_column(Integer, default=0)  # stored files read
+    # [{"sha256", "problem": missing | damaged, "documents": ["HT-… 销售合同 (pdf)", …]}]
+    failures: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
 
 class RetentionRun(Base):

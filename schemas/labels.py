@@ -36,6 +36,7 @@ ACTION_NAMES = {
     "access_request.create": "提交查阅申请", "access_request.approve": "批准查阅申请",
     "access_request.reject": "驳回查阅申请", "access_request.withdraw": "撤回查阅申请",
     "loan.lend": "借出", "loan.return": "归还",
+    "fixity.check": "文件核验", "fixity.failed": "文件缺失或损坏",
 }  # fmt: skip
 # A 查阅申请: its state (``expired`` is shown, never stored) and the steps of its approval.
 REQUEST_STATE_NAMES = {"pending": "审批中", "approved": "已批准", "rejected": "已驳回",

@@ -28,6 +28,7 @@ class FileLinkSchema(Schema):
     sha256 = _str("文件的 SHA-256")
     size = fields.Integer(metadata={"description": "字节数"})
     filename = _str("文件名")
+    verified_at = _maybe("最近一次核验确认文件完好的时间（UTC，ISO 8601）；未核验为 null")
 
 
 class DocumentViewSchema(Schema):

@@ -235,7 +235,8 @@ def documents(contract: Contract, number: str | None = None) -> list[dict[str, A
              "archival_code": doc.archival_code, "created_at": _iso(doc.created_at)},
         )  # fmt: skip
         entry[doc.format] = {"url": download_url(contract, doc), "sha256": doc.sha256,
-                             "size": doc.size, "filename": doc.filename}  # fmt: skip
+                             "size": doc.size, "filename": doc.filename,
+                             "verified_at": _iso(doc.verified_at)}  # fmt: skip
         if doc.removed:
             entry["removed"] = doc.removed
     return list(grouped.values())

@@ -4,7 +4,8 @@ become a message on stderr and a distinct exit code.
 Exit codes: 0 ok, 1 unexpected failure (or a catalogue a newer hetong migrated), 2 invalid
 input, 3 not found (the contract, the user — or the archive: a data root without a catalogue,
 see ``Context.archive``), 4 refused (state or role), 5 rendering unavailable (LibreOffice /
-fonts), 6 gone (the contract was destroyed: its register entry is printed as JSON on stdout).
+fonts), 6 gone (the contract was destroyed: its register entry is printed as JSON on stdout),
+7 damaged (``hetong fixity check`` found stored files missing or damaged: restore them).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from service.ext import build_archive
 from templates.errors import ConverterUnavailable, FontMissing, RenderError
 
 EXIT_INVALID, EXIT_NOT_FOUND, EXIT_REFUSED, EXIT_UNAVAILABLE, EXIT_GONE = 2, 3, 4, 5, 6
+EXIT_DAMAGED = 7
 
 
 class Context:

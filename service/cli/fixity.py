@@ -1,0 +1,79 @@
+"""``hetong fixity check``: re-read the stored files against their SHA-256 (a nightly timer)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import click
+
+from archive import fixity
+from service.cli.base import EXIT_DAMAGED, Context, domain_errors, pass_ctx
+
+DEFAULT_SAMPLE = 1000  # files a check without --sample / --all reads
+PROBLEM_NAMES = {"missing": "缺失", "damaged": "已损坏"}
+# Progress lines once a check has taken this long, then at most this often (seconds): a
+# nightly sample prints none, a full check a line every few seconds (a timer's log stays short).
+PROGRESS_EVERY = 5.0
+
+
+class Progress:
+    """Progress of a long check on stderr (stdout stays the report alone)."""
+
+    def __init__(self, every: float = PROGRESS_EVERY) -> None:
+        self.every = every
+        self.last = time.monotonic()
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if not (done >= total and self.shown) and now - self.last < self.every:
+            return
+        self.last, self.shown = now, True
+        click.echo(f"核验：{done}/{total} 个文件", err=True)
+
+
+@click.group("fixity")
+def group() -> None:
+    """文件核验：重读文件库中的文件，核对 SHA-256 是否与目录库一致。"""
+
+
+@group.command("check")
+@click.option("--sample", type=click.IntRange(min=1), metavar="N",
+              help=f"抽查最久未核验的 N 个文件（默认 {DEFAULT_SAMPLE}）。")  # fmt: skip
+@click.option("--all", "everything", is_flag=True, help="核验全部现存文件。")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出本次核验记录。")
+@pass_ctx
+@domain_errors
+def check(obj: Context, sample: int | None, everything: bool, as_json: bool) -> None:
+    """核验文件库（供每晚的定时任务运行）：重读文件，核对其 SHA-256。
+
+    \b
+    不加选项时抽查最久未核验的 1000 个文件（从未核验过的优先）。
+    每个核验过的文件都记下核验时间，因此每晚抽查会轮流覆盖整个档案。
+    --all 核验全部现存文件。
+
+    \b
+    只报告，不删除、不修复任何文件：发现缺失或损坏的文件时逐一列出涉及的文件，
+    请从备份恢复；此时退出码为 7。每次核验都记入核验记录与审计日志。
+    """
+    if sample is not None and everything:
+        raise click.UsageError("--sample 与 --all 只能选一个。")
+    size = None if everything else (sample or DEFAULT_SAMPLE)
+    run = fixity.check(obj.archive, obj.actor(), sample=size, progress=Progress())
+    if as_json:
+        click.echo(json.dumps(fixity.as_dict(run), ensure_ascii=False, indent=2))
+    elif not run.failures:
+        click.echo(f"已核验 {run.checked} 个文件，全部完好。")
+    else:
+        click.echo(f"已核验 {run.checked} 个文件，发现 {len(run.failures)} 个问题：")
+        for failure in run.failures:
+            problem = PROBLEM_NAMES.get(failure["problem"], failure["problem"])
+            click.echo(f"  {problem}：SHA-256 {failure['sha256']}")
+            for name in failure["documents"]:
+                click.echo(f"    {name}")
+        click.echo("请从备份恢复上述文件（文件库按 SHA-256 存放："
+                   "files/前两位/第三、四位/SHA-256）。")  # fmt: skip
+    if run.failures:
+        sys.exit(EXIT_DAMAGED)
