@@ -64,7 +64,9 @@ def add(session: Session, entry: AuditEntry) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _seal(session: Session) -> None:
-    entries = [e for e in session.info.pop(_UNSEALED, ()) if e in session]
+    if session.in_nested_transaction():  # a savepoint released: the transaction goes on
+        return
+    entries = [e for e in session.info.pop(_UNSEALED, ()) if e in session]  # not rolled back
     if not entries:
         return
     hold_in_transaction(session, "audit-chain")
@@ -80,9 +82,12 @@ def _seal(session: Session) -> None:
                                  client=entry.client, note=entry.note)  # fmt: skip
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
-    session.info.pop(_UNSEALED, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, previous_transaction) -> None:
+    """The whole transaction rolled back: its entries are gone. (A savepoint's rollback
+    expunges only its own, which ``_seal`` then passes over.)"""
+    if previous_transaction.parent is None and not previous_transaction.nested:
+        session.info.pop(_UNSEALED, None)
 
 
 # -- verifying --------------------------------------------------------------------------------

@@ -72,3 +72,25 @@ def test_an_entry_slipped_in_without_the_program_is_named(archive):
             " ('2026-11-20 00:00:00', 'li', 'document.download', 'HT-1', '{}')"))  # fmt: skip
     found = chain.verify(archive.catalogue)
     assert found.count == 2 and "不在哈希链中" in found.problem
+
+
+def test_a_savepoint_within_the_transaction_neither_seals_early_nor_loses_entries(archive):
+    """Numbering opens a savepoint (archive.numbering.advance); entries recorded before and
+    after it, and one inside a savepoint rolled back, end as the chain expects."""
+    with archive.catalogue.writing() as session:
+        audit.record(session, CLERK, "contract.create", "HT-1")
+        try:
+            with session.begin_nested():
+                audit.record(session, CLERK, "contract.create", "HT-2")
+                raise RuntimeError("this part fails")
+        except RuntimeError:
+            pass
+        audit.record(session, CLERK, "contract.create", "HT-3")
+        with session.begin_nested():
+            audit.record(session, CLERK, "contract.create", "HT-4")
+        audit.record(session, CLERK, "contract.create", "HT-5")
+    found = chain.verify(archive.catalogue)
+    assert found.intact, found.problem
+    with archive.catalogue.engine.connect() as connection:
+        targets = connection.execute(text("SELECT target FROM audit_log ORDER BY seq")).scalars()
+        assert list(targets) == ["HT-1", "HT-3", "HT-4", "HT-5"]
