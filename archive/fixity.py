@@ -81,13 +81,17 @@ def check(
         run_id, started = run.id, run.started_at
     total = _count(archive)
     total = total if sample is None else min(sample, total)
-    batches = _everything(archive) if sample is None else _least_recent(archive, sample, started)
+    intact = 0  # a sample counts intact files: ones found broken are read every night
+    # (reported until mended) without keeping the sample from the rest of the archive
+    batches = (_everything(archive) if sample is None
+               else _least_recent(archive, lambda: sample - intact, started))  # fmt: skip
     checked, failures = 0, []
     together: set[str] = set()  # the files of records read so far (read with their partner)
     for digests in batches:
         read, found = _batch(archive, actor, run_id, digests, together, checked)
         checked += read
         failures += found
+        intact += read - len(found)
         if progress:
             progress(checked, max(total, checked))
     with archive.catalogue.writing() as session:
@@ -150,8 +154,10 @@ def _everything(archive: Archive) -> Iterator[list[str]]:
         after = digests[-1]
 
 
-def _least_recent(archive: Archive, limit: int, started: dt.datetime) -> Iterator[list[str]]:
-    """The ``limit`` files verified least recently, in batches. A file is as old as its
+def _least_recent(archive: Archive, budget: Callable[[], int],
+                  started: dt.datetime) -> Iterator[list[str]]:  # fmt: skip
+    """Files verified least recently, in batches while ``budget()`` is positive (what is left
+    of the sample, asked after each batch). A file is as old as its
     oldest row (a new document sharing a verified file has not been verified itself). The
     cursor passes files that failed (their stamps stay old); files stamped by this run are
     newer than its start and drop out."""
@@ -164,8 +170,7 @@ def _least_recent(archive: Archive, limit: int, started: dt.datetime) -> Iterato
     never = func.max(case((files.c.at.is_(None), 1), else_=0)) == 1
     rank = case((never, literal(NEVER, UTCDateTime())), else_=func.min(files.c.at))
     cursor: tuple[dt.datetime, str] | None = None
-    left = limit
-    while left > 0:
+    while (left := budget()) > 0:
         query = (select(files.c.sha256, rank.label("rank")).group_by(files.c.sha256)
                  .having(rank < started).order_by(rank, files.c.sha256)
                  .limit(min(BATCH, left)))  # fmt: skip
@@ -178,7 +183,6 @@ def _least_recent(archive: Archive, limit: int, started: dt.datetime) -> Iterato
             return
         yield [row.sha256 for row in rows]
         cursor = (rows[-1].rank, rows[-1].sha256)
-        left -= len(rows)
 
 
 # -- one batch ------------------------------------------------------------------------------

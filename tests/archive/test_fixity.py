@@ -156,6 +156,24 @@ def test_a_sample_passes_over_a_failed_file_instead_of_reading_it_again(archive,
     assert [f["sha256"] for f in run.failures] == [docs[0].sha256]
 
 
+def test_a_broken_file_is_reported_every_night_without_holding_the_sample_back(archive, create):
+    """Until it is mended, a missing file is the least recently verified one: it is read
+    (and named) every night, and the sample of intact files still goes round."""
+    create(), create()
+    docs = _documents(archive)
+    broken = docs[0].sha256
+    archive.storage.path_for(broken).unlink()
+    fixity.check(archive, SYSTEM)  # the others verified: the broken one is now the oldest
+    intact = {d.sha256 for d in docs} - {broken}
+    seen = set()
+    for _ in range(len(intact)):
+        night = fixity.check(archive, SYSTEM, sample=1)
+        assert [f["sha256"] for f in night.failures] == [broken]
+        seen |= {d.sha256 for d in _documents(archive) if d.verified_at
+                 and d.verified_at >= night.started_at}  # fmt: skip
+    assert seen == intact
+
+
 def test_a_file_shared_by_two_documents_is_read_once_and_both_are_named(archive, create):
     first, second = create()["contract_no"], create()["contract_no"]
     docs = _documents(archive)
