@@ -59,6 +59,7 @@ bench: setup
 	$(BIN)/python bench/filing.py
 	$(BIN)/python bench/reindex.py
 	$(BIN)/python bench/retention.py
+	$(BIN)/python bench/backup.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

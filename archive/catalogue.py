@@ -204,6 +204,11 @@ def _refuse_newer(connection: Connection, script: ScriptDirectory) -> None:
         )  # fmt: skip
 
 
+def known_revisions() -> set[str]:
+    """The schema revisions this program's migrations know."""
+    return {rev.revision for rev in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
+
+
 def hold_in_transaction(session: Session, name: str) -> None:
     """Hold ``name`` until ``session``'s transaction ends, against every other holder. SQLite
     needs nothing: its writers already run one at a time (``BEGIN IMMEDIATE``)."""

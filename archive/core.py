@@ -58,6 +58,7 @@ class Archive:
         search_engine: str = "",
         upload_limits: UploadLimits | None = None,
         zone: str = DEFAULT_ZONE,
+        backup_targets: list[Path] | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -81,6 +82,9 @@ class Archive:
         self.archival_pattern = archival_pattern
         self.retention_years = {"sales_contract": 5, **(retention_years or {})}
         self.upload_limits = upload_limits or UploadLimits()
+        # Where backups go (the first one local, the next off-site); each also gets the
+        # destruction journal the moment a destruction is approved (archive.journal).
+        self.backup_targets = [Path(t) for t in backup_targets or ()]
         # The search index (derived data) and what keeps it in step with the catalogue:
         # every committed change that queued index work reaches the indexer.
         # Several machines share a PostgreSQL catalogue: their index lives beside it.

@@ -15,12 +15,14 @@ from pathlib import Path
 
 
 @contextmanager
-def exclusive(path: Path, *, blocking: bool = True) -> Iterator[None]:
-    """Hold ``path`` locked; without ``blocking``, BlockingIOError if someone else holds it."""
+def exclusive(path: Path, *, blocking: bool = True, shared: bool = False) -> Iterator[None]:
+    """Hold ``path`` locked; without ``blocking``, BlockingIOError if someone else holds it.
+    ``shared``: alongside other shared holders (readers), never with an exclusive one."""
     # A fresh open file description per holder: flock then excludes other threads too.
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, mode if blocking else mode | fcntl.LOCK_NB)
     except BaseException:
         os.close(fd)
         raise

@@ -73,6 +73,16 @@ def advance(session: Session, scope: str) -> int:
     return row.last
 
 
+def catch_up(session: Session, scope: str, seq: int) -> None:
+    """Make the next number of ``scope`` come after ``seq``: one issued by another copy of
+    the catalogue (after the backup a restored one was made from)."""
+    row = session.scalar(select(Sequence).where(Sequence.scope == scope).with_for_update())
+    if row is None:
+        session.add(Sequence(scope=scope, last=seq))
+    elif row.last < seq:
+        row.last = seq
+
+
 def reserve(catalogue: Catalogue, pattern: str, day: dt.date) -> Reserved:
     """Hold the next number of ``pattern`` on ``day`` (fields: year, month, day, seq)."""
     scope = scope_of(pattern, day)

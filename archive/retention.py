@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
@@ -32,13 +33,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from archive import audit, chain
+from archive import audit, chain, journal, numbering
 from archive.access import scope_of
 from archive.actor import SYSTEM, Actor
 from archive.dossier import Changed, approver, fetch, load, tombstone
 from archive.errors import Conflict, Forbidden, InvalidData, NotFound
 from archive.filing import Filing, Rendition, numbered, render, retried
-from archive.models import Contract, Destruction, Document, Record, utcnow
+from archive.models import GONE, Contract, Destruction, Document, Record, utcnow
 from archive.outbox import enqueue
 from archive.receivables import outstanding
 from templates import destruction as destruction_doc
@@ -289,7 +290,8 @@ def destroy(archive: Archive, contract_nos: Iterable[str], note: str | None,
     if not numbers:
         raise InvalidData({"contract_nos": ["至少列出一份合同。"]})
     journal_id, certificates = retried(lambda: _approve(archive, numbers, note, actor))
-    _carry_out(archive, journal_id, actor)
+    if _publish(archive, journal_id):
+        _carry_out(archive, journal_id, actor)
     return {"certificate": certificates[0].number, "contracts": numbers,
             "certificate_pdf_sha256": certificates[0].pdf_sha256,
             "certificates": [c.number for c in certificates]}  # fmt: skip
@@ -384,15 +386,70 @@ def _carry_out(archive: Archive, journal_id: int, actor: Actor) -> None:
     log.info("destruction %d carried out: %s", journal_id, ", ".join(numbers))
 
 
+def _publish(archive: Archive, journal_id: int) -> bool:
+    """Write the approval to the destruction journal of every backup target before any file
+    goes, so that a restore from an older backup destroys them again. Not written to one:
+    the destruction waits (its contracts already gone to readers, their files kept) for the
+    next start or run (``finish_pending``) to try again."""
+    if not archive.backup_targets:
+        return True
+    with archive.catalogue.reading() as session:
+        entries = [journal.entry(session.get(Destruction, journal_id))]
+    if journal.publish(archive.backup_targets, entries):
+        return True
+    log.error("destruction %d waits: its journal could not be written to every backup target",
+              journal_id)  # fmt: skip
+    return False
+
+
+def replay(archive: Archive, entry: dict[str, Any], actor: Actor) -> list[str]:
+    """Carry out again a destruction the journal holds and this catalogue does not (it was
+    restored from a backup made before the approval): the contracts it names that are still
+    here are destroyed, under the original approval. Returns their numbers."""
+    with archive.catalogue.writing() as session:
+        known = select(Contract).where(Contract.contract_no.in_(entry["contracts"]))
+        contracts = [c for c in session.scalars(known.options(selectinload(Contract.documents))
+                                                .with_for_update(of=Contract))
+                     if c.retention_state not in GONE]  # fmt: skip
+        if not contracts:
+            return []
+        approved_at = dt.datetime.fromisoformat(entry["approved_at"])
+        destruction = Destruction(
+            state="approved", approved_by=entry["approved_by"], approved_at=approved_at,
+            note=entry.get("note"), items=[tombstone(c) for c in contracts],
+            certificates=entry.get("certificates") or None,
+        )  # fmt: skip
+        session.add(destruction)
+        for number in entry.get("certificates") or ():  # never issued twice
+            if found := re.fullmatch(r"XH-(\d{4})-(\d+)", number):  # CERTIFICATE_PATTERN
+                year, seq = int(found[1]), int(found[2])
+                scope = numbering.scope_of(CERTIFICATE_PATTERN, dt.date(year, 1, 1))
+                numbering.catch_up(session, scope, seq)
+        for contract in contracts:
+            contract.retention_state = "destroying"
+            contract.destroyed_by, contract.destroyed_at = entry["approved_by"], approved_at
+            enqueue(session, contract.contract_no)
+            audit.record(session, actor, "retention.destroy_replayed", contract.contract_no,
+                         approved_by=entry["approved_by"], approved_at=entry["approved_at"],
+                         certificates=entry.get("certificates") or [])  # fmt: skip
+        session.flush()
+        journal_id = destruction.id
+    _carry_out(archive, journal_id, actor)
+    return [c.contract_no for c in contracts]
+
+
 def finish_pending(archive: Archive, actor: Actor | None = None) -> list[int]:
     """Finish destructions a crash interrupted (called at start and by every run)."""
     with archive.catalogue.reading() as session:
         open_ids = list(session.scalars(select(Destruction.id)
                                         .where(Destruction.state != "done")))  # fmt: skip
+    finished = []
     for journal_id in open_ids:
         log.warning("finishing interrupted destruction %d", journal_id)
-        _carry_out(archive, journal_id, actor or SYSTEM)
-    return open_ids
+        if _publish(archive, journal_id):
+            _carry_out(archive, journal_id, actor or SYSTEM)
+            finished.append(journal_id)
+    return finished
 
 
 def certificate_file(archive: Archive, number: str, fmt: str = "pdf") -> tuple[Record, bytes]:

@@ -52,7 +52,7 @@ class Storage:
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp_name, target)
-            _fsync_dir(target.parent)
+            fsync_dir(target.parent)
         except BaseException:
             Path(tmp_name).unlink(missing_ok=True)
             raise
@@ -107,7 +107,8 @@ class Storage:
         return removed
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new file in ``path`` durable."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

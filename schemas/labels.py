@@ -37,6 +37,8 @@ ACTION_NAMES = {
     "access_request.reject": "驳回查阅申请", "access_request.withdraw": "撤回查阅申请",
     "loan.lend": "借出", "loan.return": "归还",
     "fixity.check": "文件核验", "fixity.failed": "文件缺失或损坏",
+    "fixity.repair": "从备份修复文件", "backup.create": "备份", "backup.restore": "从备份恢复",
+    "retention.destroy_replayed": "按销毁日志重做销毁",
 }  # fmt: skip
 # A 查阅申请: its state (``expired`` is shown, never stored) and the steps of its approval.
 REQUEST_STATE_NAMES = {"pending": "审批中", "approved": "已批准", "rejected": "已驳回",

@@ -111,6 +111,16 @@ SETTINGS: tuple[Setting, ...] = (
         "Days a new API token is valid (1–365): every token expires; `hetong users tokens` "
         "issues new ones.",
     ),
+    Setting(
+        "BACKUP_TARGETS",
+        [],
+        "Folders backups go to (`hetong backup create`): the first local, the next off-site "
+        "(a mounted share); each also gets the destruction journal when a destruction is "
+        "approved.",
+    ),
+    Setting("BACKUP_KEEP_LAST", 3, "Backups kept per target: the newest N, whatever their age…"),
+    Setting("BACKUP_KEEP_DAILY", 7, "…the newest of each of the last N days that have one…"),
+    Setting("BACKUP_KEEP_MONTHLY", 12, "…and of each of the last N months; others are pruned."),
     Setting("HOST", "127.0.0.1", "Address `hetong serve` listens on."),
     Setting("PORT", 8000, "Port `hetong serve` listens on."),
     Setting("THREADS", 8, "Worker threads of the WSGI server."),

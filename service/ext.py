@@ -46,6 +46,7 @@ def build_archive(values: dict[str, Any]) -> Archive:
         retention_years=values["RETENTION_YEARS"],
         search_engine=values["SEARCH_ENGINE"],
         zone=values["TIMEZONE"],
+        backup_targets=[Path(t) for t in _listed(values["BACKUP_TARGETS"])],
         upload_limits=UploadLimits(
             max_bytes=values["MAX_CONTENT_LENGTH"],
             max_pages=values["UPLOAD_MAX_PAGES"],
@@ -62,12 +63,9 @@ def build_archive(values: dict[str, Any]) -> Archive:
 def build_converter(values: dict[str, Any], run_dir: Path) -> Converter:
     """Conversion hosts when any URL is given; otherwise LibreOffice workers of our own, their
     profiles under ``run_dir`` (the data root's ``run/``, or a temporary folder)."""
-    hosts = values["CONVERTER_URLS"]
-    if isinstance(hosts, str):  # a TOML file may give one string
-        hosts = hosts.split(",")
     return Converter(
         url=values["CONVERTER_URL"],
-        urls=hosts,
+        urls=_listed(values["CONVERTER_URLS"]),
         profile_dir=run_dir / "libreoffice-profile",
         log_file=run_dir / "unoserver.log",
         workers=values["CONVERTER_WORKERS"],
@@ -82,6 +80,13 @@ def build_converter(values: dict[str, Any], run_dir: Path) -> Converter:
 
 def init_app(app: Flask, archive: Archive) -> None:
     app.extensions[KEY] = archive
+
+
+def _listed(value: str | list[str]) -> list[str]:
+    """A list setting; a TOML file may give it as one comma-separated string."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return list(value)
 
 
 def get_archive() -> Archive:

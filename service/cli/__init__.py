@@ -7,7 +7,18 @@ import logging
 
 import click
 
-from service.cli import audit, contracts, fixity, library, loans, retention, system, users, words
+from service.cli import (
+    audit,
+    backup,
+    contracts,
+    fixity,
+    library,
+    loans,
+    retention,
+    system,
+    users,
+    words,
+)
 from service.cli.base import Context
 
 words.install()  # click's own help, errors and prompts in Chinese
@@ -29,7 +40,7 @@ def main(ctx: click.Context, data_dir: str | None, acting_as: str | None, verbos
 for command in (
     system.serve, system.show_settings, system.templates_group, users.group, contracts.group,
     contracts.receivables_cmd, library.search, library.reindex, library.index_group,
-    library.volumes_group, retention.group, loans.group, audit.group,
+    library.volumes_group, retention.group, loans.group, backup.group, audit.group,
     fixity.group,
 ):  # fmt: skip
     main.add_command(command)

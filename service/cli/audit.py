@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from archive import chain
+from archive import backup, chain
+from archive.backup.manifest import Manifest
 from archive.chain import ChainHead
 from service.cli.base import Context, domain_errors, fail, pass_ctx
 
@@ -17,8 +20,8 @@ def group() -> None:
 @group.command("verify")
 @click.option(
     "--against",
-    metavar="链头",
-    help="对照保存在别处的链头：“序号:哈希”（如销毁记录上所印）。",
+    metavar="链头|清单",
+    help="对照保存在别处的链头：“序号:哈希”，或一份备份（其清单中的链头）。",
 )
 @pass_ctx
 @domain_errors
@@ -27,13 +30,19 @@ def verify(obj: Context, against: str | None) -> None:
     head = None
     if against:
         try:
-            head = ChainHead.parse(against)
+            head = (
+                ChainHead.parse(Manifest.read(backup.find(Path(against))).audit_head)
+                if Path(against).exists()
+                else ChainHead.parse(against)
+            )
         except ValueError as exc:
             fail(str(exc), 2)
     found = chain.verify(obj.archive.catalogue, against=head)
     if not found.intact:
-        where = f"审计链在第 {found.broken} 条处断开：" if found.broken else "审计链不完整："
-        fail(f"{where}{found.problem}（此前 {found.count - 1} 条完好）", 1)
+        if found.broken and found.broken <= found.head.seq + 1:
+            fail(f"审计链在第 {found.broken} 条处断开：{found.problem}"
+                 f"（此前 {found.head.seq} 条完好）", 1)  # fmt: skip
+        fail(f"审计链不完整：{found.problem}（链中 {found.head.seq} 条本身完好）", 1)
     click.echo(
         f"✓ 审计链完整：{found.count} 条，链头 {found.head}"
         + (f"；对照的链头（第 {head.seq} 条）一致" if head else "")

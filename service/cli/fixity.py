@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 
 import click
 
-from archive import fixity
+from archive import backup, fixity
 from service.cli.base import EXIT_DAMAGED, Context, domain_errors, pass_ctx
 
 DEFAULT_SAMPLE = 1000  # files a check without --sample / --all reads
@@ -73,7 +74,32 @@ def check(obj: Context, sample: int | None, everything: bool, as_json: bool) -> 
             click.echo(f"  {problem}：SHA-256 {failure['sha256']}")
             for name in failure["documents"]:
                 click.echo(f"    {name}")
-        click.echo("请从备份恢复上述文件（文件库按 SHA-256 存放："
-                   "files/前两位/第三、四位/SHA-256）。")  # fmt: skip
+        click.echo("请从备份修复上述文件：hetong fixity repair。")
     if run.failures:
+        sys.exit(EXIT_DAMAGED)
+
+
+OUTCOME_NAMES = {
+    "repaired": "已从备份修复",
+    "intact": "现已完好",
+    "unavailable": "备份中没有完好的副本",
+}
+
+
+@group.command("repair")
+@click.option("--from", "sources", multiple=True, type=click.Path(file_okay=False, path_type=Path),
+              help="取副本的备份位置（可多次给出；默认 HETONG_BACKUP_TARGETS）。")  # fmt: skip
+@pass_ctx
+@domain_errors
+def repair(obj: Context, sources: tuple[Path, ...]) -> None:
+    """从备份修复最近一次核验发现缺失或损坏的文件：备份中的副本按 SHA-256 命名，
+    复制回来之前再核对一次。之后再运行 hetong fixity check 确认。"""
+    archive = obj.archive
+    outcomes = backup.repair(archive, obj.actor(), list(sources) or archive.backup_targets)
+    if not outcomes:
+        click.echo("最近一次核验没有发现问题，无需修复。")
+    for outcome in outcomes:
+        names = "、".join(outcome["documents"])
+        click.echo(f"{OUTCOME_NAMES[outcome['outcome']]}：{names}（SHA-256 {outcome['sha256']}）")
+    if any(o["outcome"] == "unavailable" for o in outcomes):
         sys.exit(EXIT_DAMAGED)
