@@ -195,23 +195,17 @@ def phase_check(target: Path) -> dict:
 
 
 def phase_restore(target: Path, data_dir: Path) -> dict:
-    opened: list[Archive] = []
     marks: list[float] = []  # when the archive is opened, and open: the split of the time
 
-    def open_archive() -> Archive:
+    def open_archive(root: Path) -> Archive:  # the restore builds beside data_dir, closes it
         marks.append(time.perf_counter())
-        archive = Archive(data_dir=data_dir, converter=_converter())
-        opened.append(startup.start(archive, fill_index=False))
+        archive = startup.start(Archive(data_dir=root, converter=_converter()), fill_index=False)
         marks.append(time.perf_counter())
-        return opened[0]
+        return archive
 
     started = time.perf_counter()
-    try:
-        done = backup.restore(backup.find(target), data_dir=data_dir, database_url="",
-                              open_archive=open_archive, actor=ACTOR)  # fmt: skip
-    finally:
-        for archive in opened:
-            archive.close()
+    done = backup.restore(backup.find(target), data_dir=data_dir, database_url="",
+                          open_archive=open_archive, actor=ACTOR)  # fmt: skip
     seconds = time.perf_counter() - started
     catalogue = (data_dir / CATALOGUE_FILE).stat().st_size
     return {"seconds": seconds, "rss_mb": _peak_rss_mb(), "files": done.files,
