@@ -16,10 +16,28 @@ from pathlib import Path
 from typing import Any
 
 from archive.models import Destruction
+from archive.storage import fsync_dir
 
 log = logging.getLogger(__name__)
 
 FILE = Path("journal") / "destructions.jsonl"
+# What makes a folder a backup target (``hetong backup init``): a share not mounted is an
+# empty folder without it, and nothing is ever written there.
+MARKER = "HETONG-BACKUP-TARGET"
+
+
+class NotATarget(OSError):
+    """The folder is no initialised backup target (or its share is not mounted)."""
+
+
+def ready(target: Path) -> Path:
+    """``target``, when it is an initialised backup target; else ``NotATarget``."""
+    target = Path(target)
+    if not (target / MARKER).is_file():
+        raise NotATarget(
+            f"{target} 不是已初始化的备份位置（共享未挂载？先运行 hetong backup init）"
+        )
+    return target
 
 
 def entry(destruction: Destruction) -> dict[str, Any]:
@@ -47,29 +65,42 @@ def read(target: Path) -> list[dict[str, Any]] | None:
 
 
 def _lines(file: Path) -> Iterator[dict[str, Any]]:
-    with file.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError:  # a line cut short by a crash while appending
-                    log.warning("%s: skipped an unreadable line", file)
+    with file.open("rb") as fh:
+        for raw in fh:
+            if not raw.strip():
+                continue
+            try:
+                yield json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):  # cut short by a crash
+                log.warning("%s: skipped an unreadable line", file)
 
 
 def append(target: Path, entries: Iterable[dict[str, Any]]) -> int:
     """Append the entries this target's journal does not hold yet; how many were new."""
-    file = path(target)
-    file.parent.mkdir(parents=True, exist_ok=True)
+    file = path(ready(target))
+    if not file.parent.is_dir():
+        file.parent.mkdir()
+        fsync_dir(file.parent.parent)
     file.touch()
     known = {(e.get("destruction"), e.get("approved_at")) for e in _lines(file)}
     new = [e for e in entries if (e["destruction"], e["approved_at"]) not in known]
     if new:
+        torn = file.stat().st_size and not _ends_a_line(file)
         with file.open("a", encoding="utf-8") as fh:
+            if torn:  # a line a crash cut short must not swallow the next entry
+                fh.write("\n")
             for item in new:
                 fh.write(json.dumps(item, ensure_ascii=False, sort_keys=True) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
+        fsync_dir(file.parent)
     return len(new)
+
+
+def _ends_a_line(file: Path) -> bool:
+    with file.open("rb") as fh:
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1) == b"\n"
 
 
 def publish(targets: Iterable[Path], entries: list[dict[str, Any]]) -> bool:
@@ -81,7 +112,7 @@ def publish(targets: Iterable[Path], entries: list[dict[str, Any]]) -> bool:
         try:
             append(target, entries)
             live_marker(target).touch()
-        except OSError:
+        except Exception:  # anything: the files then wait, the archive goes on
             log.exception("destruction journal: could not write to backup target %s", target)
             written = False
     return written

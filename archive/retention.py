@@ -283,18 +283,21 @@ def awaiting(archive: Archive, actor: Actor) -> tuple[list[Contract], list[Contr
 def destroy(archive: Archive, contract_nos: Iterable[str], note: str | None,
             actor: Actor) -> dict[str, Any]:  # fmt: skip
     """A manager approves the destruction of contracts pending it; returns the certificate
-    (``certificate``: its first part; ``certificates``: every part)."""
+    (``certificate``: its first part; ``certificates``: every part) and whether the files are
+    deleted already (``files_deleted``: not while a backup target lacks the journal entry)."""
     if not actor.can("manager"):
         raise Forbidden("销毁须经销售经理批准。")
     numbers = list(dict.fromkeys(contract_nos))
     if not numbers:
         raise InvalidData({"contract_nos": ["至少列出一份合同。"]})
     journal_id, certificates = retried(lambda: _approve(archive, numbers, note, actor))
-    if _publish(archive, journal_id):
+    deleted = _publish(archive, journal_id)
+    if deleted:
         _carry_out(archive, journal_id, actor)
     return {"certificate": certificates[0].number, "contracts": numbers,
             "certificate_pdf_sha256": certificates[0].pdf_sha256,
-            "certificates": [c.number for c in certificates]}  # fmt: skip
+            "certificates": [c.number for c in certificates],
+            "files_deleted": deleted}  # fmt: skip
 
 
 def _approve(archive: Archive, numbers: list[str], note: str | None,

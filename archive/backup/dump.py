@@ -162,6 +162,7 @@ def load(copy: Path, *, data_dir: Path, database_url: str) -> None:
         "--no-owner",
         "--no-privileges",
         "--exit-on-error",
+        "--single-transaction",
         f"--dbname={url}",
         str(copy),
     ]
@@ -178,5 +179,16 @@ def is_empty(database_url: str) -> bool:
             return not connection.execute(
                 text("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
             ).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def empty(database_url: str) -> None:
+    """Empty again a PostgreSQL database a failed restore wrote to (it was empty before)."""
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
     finally:
         engine.dispose()

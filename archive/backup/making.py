@@ -18,7 +18,7 @@ from archive.actor import Actor
 from archive.backup.dump import dump
 from archive.backup.manifest import Manifest
 from archive.backup.target import Damaged, Target, copy_verified, digest_of
-from archive.errors import Forbidden, InvalidData
+from archive.errors import Conflict, Forbidden, InvalidData
 from archive.models import Destruction, utcnow
 from archive.storage import Storage
 
@@ -49,23 +49,28 @@ def create(
             {"to": ["未指定备份位置"]},
             "未指定备份位置：请用 --to 指定目录，或设置 HETONG_BACKUP_TARGETS。",
         )
-    first, *others = [Target(t) for t in targets]
+    # The same folder named twice (or by two paths) is one target.
+    first, *others = [Target(t) for t in dict.fromkeys(Path(t).resolve() for t in targets)]
     # Nodes sharing a PostgreSQL catalogue may share the targets too (a file lock on a share
-    # may not hold across machines): one backup at a time.
-    with archive.catalogue.lock("backup"), first.locked():
-        now, name = _name(first)
-        manifest = _snapshot(archive, first, name, now, progress)
-        _keep(archive, first, (keep_last, keep_daily, keep_monthly))
-    for target in others:  # one unreachable (a share not mounted) does not stop the others
+    # may not hold across machines): one backup at a time, from start to end.
+    with archive.catalogue.lock("backup"):
         try:
-            with first.reading(), target.locked():
-                copied = replicate(first, name, target, archive.storage)
-                _keep(archive, target, (keep_last, keep_daily, keep_monthly))
-        except (OSError, Damaged) as exc:
-            log.error("backup %s could not be copied to %s: %s", name, target, exc)
-            manifest.unreached[str(target)] = str(exc)
-        else:
-            log.info("backup %s copied to %s: %d new files", name, target, copied)
+            with first.locked():
+                now, name = _name(first)
+                manifest = _snapshot(archive, first, name, now, progress)
+                _keep(archive, first, (keep_last, keep_daily, keep_monthly))
+        except journal.NotATarget as exc:
+            raise Conflict(str(exc)) from exc
+        for target in others:  # one unreachable (a share not mounted) does not stop the rest
+            try:
+                with first.reading(), target.locked():
+                    copied = replicate(first, name, target, archive.storage)
+                    _keep(archive, target, (keep_last, keep_daily, keep_monthly))
+            except (OSError, Damaged) as exc:
+                log.error("backup %s could not be copied to %s: %s", name, target, exc)
+                manifest.unreached[str(target)] = str(exc)
+            else:
+                log.info("backup %s copied to %s: %d new files", name, target, copied)
     with archive.catalogue.writing() as session:
         summary = {k: v for k, v in manifest.summary().items() if k not in ("gone", "problems")}
         audit.record(
@@ -186,12 +191,6 @@ def _keep(archive: Archive, target: Target, policy: tuple[int, int, int]) -> Non
             journal.entry(d) for d in session.scalars(select(Destruction).order_by(Destruction.id))
         ]
     journal.append(target.root, entries)
-    configured = {Path(t).resolve() for t in archive.backup_targets}
-    marker = journal.live_marker(target.root)
-    if target.root.resolve() in configured:  # destructions reach it as they are approved
-        marker.touch()
-    else:  # used with --to: its journal is only as new as its last backup
-        marker.unlink(missing_ok=True)
     last, daily, monthly = policy
     removed = target.prune(last=last, daily=daily, monthly=monthly, zone=archive.zone)
     if removed:

@@ -74,6 +74,8 @@ def mend(target: Path, storage: Storage) -> dict[str, str]:
     copied anew from the live file store when that copy is intact. SHA-256 → ``mended`` or
     ``lost`` (no intact copy here either: only another target can help)."""
     pool = Target(target)
+    if not pool.snapshots():
+        raise NotFound(f"{target} 不是备份位置（修复须给出备份位置，而非其中的一份备份）。")
     outcomes = {}
     with pool.locked():
         named: dict[str, int] = {}

@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from archive import audit, chain, journal, retention
 from archive.actor import Actor
-from archive.backup.dump import is_empty, load
+from archive.backup.dump import empty, is_empty, load
 from archive.backup.manifest import FILE, Manifest
 from archive.backup.target import Damaged, Target, digest_of
 from archive.catalogue import known_revisions
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from archive.core import Archive
 
 log = logging.getLogger(__name__)
+
+STAGING = ".restoring-"  # the folder a restore builds in, inside the data root
 
 
 def find(source: Path) -> Path:
@@ -103,12 +105,16 @@ def restore(
     actor: Actor,
     without_journal: bool = False,
 ) -> Restored:
-    """Check every hash, then build the archive beside ``data_dir`` (empty or new): copy the
-    catalogue (into the empty database ``database_url``, for a PostgreSQL backup) and the
-    files, open it with ``open_archive`` (which migrates the catalogue forward), rebuild the
-    search index, replay destructions approved after the backup, verify the audit chain —
-    and only then give it the name ``data_dir``. Nothing is left there when any step fails."""
-    data_dir = Path(data_dir)
+    """Check every hash, then build the archive in a folder of its own inside ``data_dir``
+    (empty or new; it may be a mount point, its parent read-only): copy the catalogue (into
+    the empty database ``database_url``, for a PostgreSQL backup) and the files, open it
+    with ``open_archive`` (which migrates the catalogue forward), rebuild the search index,
+    replay destructions approved after the backup, verify the audit chain — and only then
+    move it into place. Nothing is left when any step fails (a PostgreSQL database is
+    emptied again)."""
+    data_dir = Path(data_dir).resolve()
+    for stale in data_dir.glob(f"{STAGING}*"):  # left by a restore that was killed
+        shutil.rmtree(stale, ignore_errors=True)
     if data_dir.exists() and any(data_dir.iterdir()):
         raise Conflict(f"{data_dir} 已有内容：只能恢复到一个空的（或新的）数据目录。")
     if database_url and not is_empty(database_url):
@@ -140,23 +146,26 @@ def restore(
                 "备份位置没有销毁日志（journal/destructions.jsonl）：无法确认此备份之后"
                 "批准的销毁，恢复可能让已销毁的合同重新出现。确认无误后加 --without-journal。"
             )
-        staging = data_dir.parent / f".{data_dir.name}.restoring-{secrets.token_hex(4)}"
+        created = not data_dir.exists()
+        staging = data_dir / f"{STAGING}{secrets.token_hex(4)}"
         staging.mkdir(parents=True)
         try:
             restored = _build(snapshot, manifest, staging, database_url, open_archive, actor,
                               entries, journal.is_live(root))  # fmt: skip
-        except BaseException as exc:
+            for part in staging.iterdir():  # one folder: each move is a rename
+                os.replace(part, data_dir / part.name)
+            staging.rmdir()
+            data_dir.chmod(0o700)  # as a data root is (service.ext)
+            fsync_dir(data_dir)
+        except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
-            if database_url and isinstance(exc, Exception):
-                raise Conflict(
-                    f"恢复未完成（{exc}），没有留下数据目录；但数据库已部分写入：清空它"
-                    "（DROP SCHEMA public CASCADE; CREATE SCHEMA public;）后再试。"
-                ) from exc
+            for part in list(data_dir.iterdir()):  # moved before a failure: it was empty
+                shutil.rmtree(part) if part.is_dir() else part.unlink()
+            if created:
+                data_dir.rmdir()
+            if database_url:
+                empty(database_url)
             raise
-    if data_dir.exists():
-        data_dir.rmdir()  # empty (checked above)
-    os.replace(staging, data_dir)
-    fsync_dir(data_dir.parent)
     log.info("restored backup %s into %s", manifest.name, data_dir)
     return restored
 

@@ -13,9 +13,11 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from archive import journal
 from archive.backup.manifest import FILE, Manifest
 from archive.errors import ArchiveError
 from archive.locks import exclusive
+from archive.models import utcnow
 from archive.storage import fsync_dir
 
 log = logging.getLogger(__name__)
@@ -73,13 +75,27 @@ class Target:
     def __str__(self) -> str:
         return str(self.root)
 
+    @classmethod
+    def init(cls, root: Path) -> Target:
+        """Make ``root`` a backup target (with its share mounted, for an off-site one): only
+        an initialised folder is ever written to, so a share that is not mounted — an empty
+        folder — never silently takes a backup or the destruction journal on the local disk."""
+        root = Path(root)
+        root.mkdir(parents=True, exist_ok=True)
+        root.chmod(0o700)
+        marker = root / journal.MARKER
+        if not marker.exists():
+            marker.write_text(f"hetong backup target, initialised {utcnow().isoformat()}\n")
+        return cls(root)
+
     @contextmanager
     def locked(self) -> Iterator[None]:
         """One backup at a time writes to a target, and prunes it only when nobody reads it
         (a restore, a check): they wait for each other. The target holds the whole archive:
-        only its owner may enter it."""
+        only its owner may enter it. ``journal.NotATarget`` when it is not initialised."""
+        journal.ready(self.root)
         for folder in (self.files, self.snapshots_dir, self.tmp):
-            folder.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(exist_ok=True)
         self.root.chmod(0o700)
         with exclusive(self.root / ".lock"):
             yield

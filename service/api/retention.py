@@ -47,6 +47,9 @@ class SweepRunViewSchema(RetentionRunViewSchema, SweepReportSchema):
 class DestructionCertificatesSchema(DestructionResultSchema):
     certificates = fields.List(fields.String(), metadata={
         "description": "销毁记录的全部编号（合同较多时分为多份）"})  # fmt: skip
+    files_deleted = fields.Boolean(metadata={
+        "description": "文件是否已删除：false 表示销毁日志尚未写入全部备份位置（共享未挂载？），"
+                       "合同已不可查阅，文件在下次启动或清理写入日志后删除"})  # fmt: skip
 
 
 RunPageSchema = page_of(SweepRunViewSchema, "RetentionRunPage")

@@ -42,6 +42,17 @@ def group() -> None:
     """备份与恢复：目录数据库、全部文件及清单，可异地存放。"""
 
 
+@group.command("init")
+@click.argument("targets", nargs=-1, required=True,
+                type=click.Path(file_okay=False, path_type=Path))  # fmt: skip
+def init(targets: tuple[Path, ...]) -> None:
+    """把目录设为备份位置（异地位置须先挂载好）。只有设好的目录才会被写入：
+    未挂载的共享是一个空目录，备份与销毁日志绝不会误写到本机磁盘上。"""
+    for target in targets:
+        backup.Target.init(target)
+        click.echo(f"✓ 备份位置：{target}")
+
+
 @group.command("create")
 @click.option(
     "--to",
@@ -86,7 +97,7 @@ def create(obj: Context, to: tuple[Path, ...], as_json: bool) -> None:
         )
         click.echo(f"审计链头：{manifest.audit_head}")
         for target in targets:
-            if str(target) not in manifest.unreached:
+            if str(Path(target).resolve()) not in manifest.unreached:
                 click.echo(f"  → {Path(target) / 'snapshots' / manifest.name}")
         if manifest.gone:
             click.echo(f"备份期间销毁了 {len(manifest.gone)} 个文件：已记入清单。")
@@ -137,7 +148,8 @@ def list_(obj: Context, target: Path | None) -> None:
 def check(obj: Context, source: Path, repair: bool) -> None:
     """逐一读取一份备份（或备份位置中最新的一份）的全部文件，与清单的 SHA-256 比对。"""
     if repair:
-        outcomes = backup.mend(source, obj.archive.storage)
+        snapshot = backup.find(source)  # a target, or one of its snapshots: mend the target
+        outcomes = backup.mend(snapshot.parent.parent, obj.archive.storage)
         for digest, outcome in outcomes.items():
             said = "已从文件库重新复制" if outcome == "mended" else "文件库中也没有完好的副本"
             click.echo(f"{said}：{digest}")

@@ -6,6 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from archive import journal
 from archive.backup import Manifest, Target
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -57,3 +60,22 @@ def test_a_snapshot_cut_short_is_never_listed_and_is_cleared_by_the_next(tmp_pat
     assert target.snapshots() == []
     target.stage("20261126T010000Z")
     assert not staging.exists()
+
+
+def test_the_journal_survives_a_line_cut_short_and_is_written_only_to_a_target(tmp_path):
+    entry = {"destruction": 1, "approved_at": "2026-01-05T01:30:00+00:00",
+             "approved_by": "wang", "note": "到期销毁", "contracts": ["HT-202003-0001"],
+             "certificates": ["XH-2026-0001"]}  # fmt: skip
+    unmounted = tmp_path / "mnt"
+    unmounted.mkdir()
+    with pytest.raises(journal.NotATarget):
+        journal.append(unmounted, [entry])
+    assert list(unmounted.iterdir()) == []
+
+    target = Target.init(tmp_path / "backups").root
+    journal.append(target, [entry])
+    with journal.path(target).open("ab") as fh:  # a crash in the middle of a Chinese note
+        fh.write('{"destruction": 2, "note": "到期'.encode()[:-1])
+    second = {**entry, "destruction": 3, "approved_at": "2026-02-01T01:30:00+00:00"}
+    assert journal.append(target, [second]) == 1
+    assert [e["destruction"] for e in journal.read(target)] == [1, 3]

@@ -214,3 +214,15 @@ def test_only_archivists_check_the_store(archive):
         fixity.check(archive, Actor("li", "clerk"))
     with archive.catalogue.reading() as session:
         assert session.scalar(select(FixityRun)) is None
+
+
+def test_a_file_store_not_mounted_does_not_make_one_night_read_the_whole_archive(
+    archive, create, monkeypatch
+):
+    create(), create()
+    files = {d.sha256 for d in _documents(archive)}
+    for digest in files:
+        archive.storage.path_for(digest).unlink()
+    monkeypatch.setattr(fixity, "BROKEN_EXTRA", 1)
+    night = fixity.check(archive, SYSTEM, sample=1)
+    assert len(night.failures) == 2 < len(files)

@@ -30,7 +30,7 @@ from tests.helpers import pdf_text
 @pytest.fixture
 def target(tmp_path, archive, monkeypatch) -> Path:
     """The configured backup target (destructions are journaled there as they happen)."""
-    folder = tmp_path / "backups"
+    folder = Target.init(tmp_path / "backups").root
     archive.backup_targets = [folder]
     monkeypatch.setenv("HETONG_BACKUP_TARGETS", str(folder))
     return folder
@@ -225,6 +225,7 @@ def test_an_edited_or_deleted_audit_entry_breaks_the_chain_where_it_happened(
 def test_the_off_site_copy_is_the_same_backup_checked_on_the_way(runner, effective, tmp_path):
     effective()
     local, remote = tmp_path / "local", tmp_path / "mnt-offsite"
+    assert runner.invoke(main, ["backup", "init", str(local), str(remote)]).exit_code == 0
     made = runner.invoke(main, ["backup", "create", "--to", str(local), "--to", str(remote)])
     assert made.exit_code == 0, made.stderr
     (here,), (there,) = Target(local).snapshots(), Target(remote).snapshots()
@@ -240,10 +241,11 @@ def test_an_off_site_share_not_mounted_fails_the_run_but_keeps_the_local_backup(
     runner, effective, tmp_path
 ):
     effective()
-    (tmp_path / "mnt").write_text("a file where the share should be mounted")
-    local, unmounted = tmp_path / "local", tmp_path / "mnt" / "hetong"
+    local, unmounted = Target.init(tmp_path / "local").root, tmp_path / "mnt"
+    unmounted.mkdir()  # a mount point with nothing mounted on it: an empty folder
     made = runner.invoke(main, ["backup", "create", "--to", str(local), "--to", str(unmounted)])
     assert made.exit_code == 1 and f"未能复制到 {unmounted}" in made.stderr
+    assert "共享未挂载" in made.stderr and list(unmounted.iterdir()) == []
     assert len(Target(local).snapshots()) == 1
     assert runner.invoke(main, ["backup", "check", str(local)]).exit_code == 0
 
@@ -317,7 +319,7 @@ def test_restoring_refuses_a_used_data_root_and_a_target_without_its_journal(
     assert "没有销毁日志" in knowing.output
 
     # A folder used only with --to knows destructions up to its last backup: said so.
-    usb, third = tmp_path / "usb", tmp_path / "third"
+    usb, third = Target.init(tmp_path / "usb").root, tmp_path / "third"
     assert runner.invoke(main, ["backup", "create", "--to", str(usb)]).exit_code == 0
     warned = runner.invoke(main, ["backup", "restore", str(usb), "--data-dir", str(third)])
     assert warned.exit_code == 0 and "只在备份时更新" in warned.output
@@ -408,14 +410,22 @@ def test_a_restore_that_fails_halfway_leaves_no_data_root_behind(
     with pytest.raises(OSError):
         backup.restore(backup.find(target), data_dir=new_root, database_url="",
                        open_archive=broken_machine, actor=SYSTEM)  # fmt: skip
-    assert not new_root.exists() and list(tmp_path.glob(".restored.restoring-*")) == []
+    assert not new_root.exists()
+
+    # Into a folder that exists (a mount point, a folder provisioned for the service): it
+    # stays, empty.
+    new_root.mkdir()
+    with pytest.raises(OSError):
+        backup.restore(backup.find(target), data_dir=new_root, database_url="",
+                       open_archive=broken_machine, actor=SYSTEM)  # fmt: skip
+    assert new_root.is_dir() and list(new_root.iterdir()) == []
 
 
 def test_a_file_damaged_in_the_local_target_is_mended_and_never_reaches_the_off_site_copy(
     runner, effective, tmp_path
 ):
     effective()
-    local, remote = tmp_path / "local", tmp_path / "offsite"
+    local, remote = Target.init(tmp_path / "local").root, Target.init(tmp_path / "offsite").root
     assert runner.invoke(main, ["backup", "create", "--to", str(local)]).exit_code == 0
     digest = next(iter(Manifest.read(Target(local).snapshots()[0]).files))
     rotten = Target(local).path_for(digest)
@@ -438,8 +448,8 @@ def test_a_file_damaged_in_the_local_target_is_mended_and_never_reaches_the_off_
 def test_files_are_not_destroyed_until_every_target_has_the_journal_entry(
     client, auth, payload, archive, tmp_path
 ):
-    (tmp_path / "mnt").write_text("the share is not mounted")
-    archive.backup_targets = [tmp_path / "mnt" / "hetong"]
+    (tmp_path / "mnt").mkdir()  # the share is not mounted: an empty folder
+    archive.backup_targets = [tmp_path / "mnt"]
     number = destroyable(client, auth, payload)
     with archive.catalogue.reading() as session:
         digests = list(session.scalars(select(Document.sha256).join(Contract)
@@ -450,7 +460,8 @@ def test_files_are_not_destroyed_until_every_target_has_the_journal_entry(
     with archive.catalogue.reading() as session:
         assert session.scalar(select(Destruction.state)) == "approved"
 
-    archive.backup_targets = [tmp_path / "backups"]  # the share is back: the next start
+    assert list((tmp_path / "mnt").iterdir()) == []  # nothing written on the local disk
+    Target.init(tmp_path / "mnt")  # the share is back (mounted and set up): the next start
     assert retention.finish_pending(archive) == [1]
-    assert number in (tmp_path / "backups" / "journal" / "destructions.jsonl").read_text()
+    assert number in (tmp_path / "mnt" / "journal" / "destructions.jsonl").read_text()
     assert not any(archive.storage.exists(d) for d in digests)
