@@ -13,7 +13,7 @@ from archive.errors import CatalogueTooNew
 from service import config as settings
 from service.cli.base import EXIT_UNAVAILABLE, Context, domain_errors, fail, pass_ctx
 from service.ext import build_converter
-from templates import proof
+from templates import proof, reference
 from templates.check import check_all
 from templates.render import Renderer
 
@@ -62,6 +62,20 @@ def templates_check(obj: Context) -> None:
             click.echo(f"✓ {name}")
     if any(problems.values()):
         sys.exit(1)
+
+
+@templates_group.command("reference")
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path),
+              help="写入文件（Markdown）；默认输出到屏幕。")  # fmt: skip
+def templates_reference(out: Path | None) -> None:
+    """模板变量参考：每种模板可用的变量、循环、条件与过滤器，附含义和示例
+    （页面“模板变量”与 docs/template-variables.md 是同一份内容）。"""
+    text = reference.markdown()
+    if out:
+        out.write_text(text, "utf-8")
+        click.echo(str(out))
+    else:
+        click.echo(text, nl=False)
 
 
 @templates_group.command("proof")

@@ -31,12 +31,14 @@ from service.pages import (
     receivables,
     requests,
     retention,
+    templates,
 )
 from service.pages.session import csrf_field, current_actor
 
 
 def register(app: Flask) -> None:
-    for module in (auth, contracts, library, receivables, requests, retention, admin, loans):
+    for module in (auth, contracts, library, receivables, requests, retention, admin, loans,
+                   templates):  # fmt: skip
         app.register_blueprint(module.bp)
 
     @app.context_processor
