@@ -11,10 +11,10 @@ import click
 
 from archive.errors import CatalogueTooNew
 from service import config as settings
-from service.cli.base import EXIT_UNAVAILABLE, Context, domain_errors, fail, pass_ctx
+from service.cli.base import EXIT_INVALID, EXIT_UNAVAILABLE, Context, domain_errors, fail, pass_ctx
 from service.ext import build_converter
-from templates import proof, reference
-from templates.check import check_all
+from templates import inspection, proof, reference
+from templates.check import SPECS, check_all
 from templates.render import Renderer
 
 
@@ -48,11 +48,43 @@ def templates_group() -> None:
 
 
 @templates_group.command("check")
+@click.argument("file", required=False,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))  # fmt: skip
+@click.option("--kind", type=click.Choice(sorted(SPECS)),
+              help="FILE 是哪一种模板（给出 FILE 时必填）。")  # fmt: skip
 @pass_ctx
-def templates_check(obj: Context) -> None:
-    """检查每个模板使用的变量与其上下文结构一致，并试渲染一次。"""
+def templates_check(obj: Context, file: Path | None, kind: str | None) -> None:
+    """检查模板：标签是否完整、用到的变量是否都存在（指出所在段落）、
+    合同必备部分是否齐全、字体是否已安装，并以示例数据试渲染一次。
+
+    \b
+    不给 FILE：检查正在使用的全部模板（HETONG_TEMPLATE_DIR 或内置模板）。
+    给出 FILE 与 --kind：检查一份新的 Word 文件能否作为该种模板，
+    并试转换为 PDF（启动 LibreOffice，需要几秒）。有问题时退出码为 1。
+    """
+    values = obj.settings
+    if file is not None:
+        if kind is None:
+            fail("给出模板文件时须用 --kind 说明它是哪一种模板。", EXIT_INVALID)
+        with tempfile.TemporaryDirectory(prefix="hetong-check-") as run:
+            converter = build_converter(values, Path(run))
+            try:
+                problems = inspection.inspect(file.read_bytes(), kind, converter=converter)
+            finally:
+                converter.close()
+        for problem in problems:
+            click.echo(f"✗ {problem}")
+        if problems:
+            sys.exit(1)
+        click.echo(f"✓ {file} 可以作为“{reference.TITLES.get(kind, kind)}”模板使用。")
+        return
     # The templates in force (HETONG_TEMPLATE_DIR or the bundled ones): no archive needed.
-    problems = check_all(Renderer(obj.settings["TEMPLATE_DIR"] or None))
+    renderer = Renderer(values["TEMPLATE_DIR"] or None)
+    problems = check_all(renderer)
+    for name in problems:
+        if name in SPECS and renderer.path(name).exists():
+            found = inspection.inspect(renderer.path(name).read_bytes(), name, trial=False)
+            problems[name] += [str(p) for p in found]
     for name, issues in problems.items():
         if issues:
             click.echo(f"✗ {name}")

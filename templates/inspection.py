@@ -1,0 +1,211 @@
+"""A Word file offered as a template of some kind, inspected before anyone relies on it: does
+it open, is every tag whole, does every variable it names exist in what that kind is given
+(with the place of one that does not), are the parts a contract needs there, are its fonts
+installed, and does a trial rendering with the sample data go through (to PDF, when a
+converter is at hand)?
+
+Word often splits a tag over several runs (a spelling mark, a change of format in the middle
+of ``{{ buyer.name }}``): docxtpl joins them when it renders, and so does this inspection,
+which reads each paragraph's text whole. A tag Word broke in other ways — over two
+paragraphs, or typed with full-width braces — is named with its place.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from docx import Document
+from marshmallow import Schema, fields
+
+from templates import pdf
+from templates.check import SPECS
+from templates.convert import Converter
+from templates.errors import RenderError
+from templates.render import Renderer
+
+_EXPRESSION = re.compile(r"\{\{(.*?)\}\}")
+_STATEMENT = re.compile(r"\{%-?\s*(?:tr\s+|tc\s+|p\s+|r\s+)?(.*?)\s*-?%\}")
+_NAME = re.compile(r"(?<![\w.'\"])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)")
+_STRING = re.compile(r"'[^']*'|\"[^\"]*\"")
+_FOR = re.compile(r"for\s+(\w+)(?:\s*,\s*\w+)?\s+in\s+([\w.]+)")
+# Words of the template language, not variables.
+_KEYWORDS = {"for", "in", "if", "elif", "else", "endif", "endfor", "not", "and", "or", "is",
+             "true", "false", "none", "True", "False", "None", "loop", "set", "with",
+             "endwith", "defined", "range"}  # fmt: skip
+# What a sales contract cannot do without: the variables, and words of its signature block.
+REQUIRED = {
+    "sales_contract": (("seller.name", "供方名称"), ("buyer.name", "需方名称"),
+                       ("items", "产品明细表"), ("total", "合计金额"),
+                       ("total_upper", "合计金额大写")),
+}  # fmt: skip
+SIGNATURE_WORDS = ("盖章", "签字", "签章")
+
+
+@dataclass(frozen=True)
+class Problem:
+    message: str
+    place: str = ""  # where in the document: 正文第 3 段 / 第 1 个表格第 2 行第 4 列 / 页眉
+
+    def __str__(self) -> str:
+        return f"{self.place}：{self.message}" if self.place else self.message
+
+
+def inspect(data: bytes, kind: str, *, converter: Converter | None = None,
+            trial: bool = True) -> list[Problem]:  # fmt: skip
+    """Everything wrong with ``data`` as a template of ``kind`` (empty: fit for use).
+    ``trial=False``: the tags and parts only (for a caller that renders it anyway)."""
+    spec = SPECS.get(kind)
+    if spec is None:
+        return [Problem(f"未知的模板种类：{kind}（可选：{'、'.join(SPECS)}）")]
+    try:
+        document = Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError):
+        return [Problem("无法打开：不是 Word 文档（.docx）")]
+    paragraphs = list(_paragraphs(document))
+    problems = _tags(paragraphs, spec.context_schema(), spec.sample_context())
+    problems += _required(kind, paragraphs)
+    if problems or not trial:  # a trial rendering would fail on what is named already
+        return problems
+    return _trial(data, kind, spec.sample_context(), converter)
+
+
+def _paragraphs(document: Any) -> Iterator[tuple[str, str]]:
+    """(place, whole text) of every paragraph: body, tables, headers, footers."""
+    for n, paragraph in enumerate(document.paragraphs, 1):
+        yield f"正文第 {n} 段", paragraph.text
+    for t, table in enumerate(document.tables, 1):
+        for r, row in enumerate(table.rows, 1):
+            for c, cell in enumerate(row.cells, 1):
+                for paragraph in cell.paragraphs:
+                    yield f"第 {t} 个表格第 {r} 行第 {c} 列", paragraph.text
+    for section in document.sections:
+        for where, part in (("页眉", section.header), ("页脚", section.footer)):
+            for paragraph in part.paragraphs:
+                yield where, paragraph.text
+            for table in part.tables:
+                for row in table.rows:
+                    for cell in row.cells:
+                        for paragraph in cell.paragraphs:
+                            yield where, paragraph.text
+
+
+def _tags(paragraphs: list[tuple[str, str]], schema: Schema, sample: Any) -> list[Problem]:
+    problems: list[Problem] = []
+    loops: dict[str, tuple[Any, Any]] = {}  # loop variable → (its element's field, example)
+    for place, text in paragraphs:
+        broken = _broken(text)
+        if broken:
+            problems.append(Problem(broken, f"{place}（{_excerpt(text)}）"))
+            continue
+        for found in _FOR.finditer(" ".join(_STATEMENT.findall(text))):
+            element, example = _resolve(found[2], schema, sample, loops)
+            if isinstance(element, fields.List):
+                first = example[0] if isinstance(example, list) and example else None
+                loops[found[1]] = (element.inner, first)
+        for source in [*_EXPRESSION.findall(text), *_STATEMENT.findall(text)]:
+            for name in _names(source):
+                field, _ = _resolve(name, schema, sample, loops)
+                if field is None:
+                    unknown = f"模板用了不存在的变量 {name}（可用的变量见“模板变量参考”）"
+                    problems.append(Problem(unknown, f"{place}（{_excerpt(text)}）"))
+    return problems
+
+
+def _broken(text: str) -> str | None:
+    if any(brace in text for brace in ("｛", "｝", "％")) and re.search(r"[｛{][｛{%％]", text):
+        return "标签用了全角括号或百分号（应为半角 {{ }} 或 {% %}）"
+    if text.count("{{") != text.count("}}") or text.count("{%") != text.count("%}"):
+        return "标签不完整：{{ 与 }}（或 {% 与 %}）不在同一段中成对出现"
+    return None
+
+
+def _names(source: str) -> Iterator[str]:
+    """The variables an expression or statement names (not filters, strings, keywords)."""
+    source = _STRING.sub("", source)
+    head, *filters = source.split("|")
+    for match in _NAME.finditer(head):
+        name = match[1]
+        if name.split(".")[0] not in _KEYWORDS:
+            yield name
+    for part in filters:  # a filter's arguments may name variables too: join(x)
+        arguments = part.partition("(")[2]
+        for match in _NAME.finditer(arguments):
+            if match[1].split(".")[0] not in _KEYWORDS:
+                yield match[1]
+
+
+def _resolve(name: str, schema: Schema, sample: Any,
+             loops: dict[str, tuple[Any, Any]]) -> tuple[Any, Any]:  # fmt: skip
+    """The field ``name`` (a.b.c) stands for, and an example value; (None, None) if none."""
+    root, *path = name.split(".")
+    if root in loops:
+        field, value = loops[root]
+    elif root in schema.fields:
+        field, value = schema.fields[root], _get(sample, root)
+    else:
+        return None, None
+    for key in path:
+        if isinstance(field, fields.Nested):
+            nested = field.schema
+            if key not in nested.fields:
+                return None, None
+            field, value = nested.fields[key], _get(value, key)
+        elif isinstance(field, fields.Dict):
+            if isinstance(value, dict) and key not in value:
+                return None, None
+            field, value = fields.Raw(), _get(value, key)
+        else:  # an attribute of a plain value (a string's method, say)
+            return field, value
+    return field, value
+
+
+def _get(value: Any, key: str) -> Any:
+    if isinstance(value, dict):
+        return value.get(key)
+    return getattr(value, key, None)
+
+
+def _required(kind: str, paragraphs: list[tuple[str, str]]) -> list[Problem]:
+    if kind not in REQUIRED:
+        return []
+    text = "\n".join(t for _, t in paragraphs)
+    tags = " ".join(_EXPRESSION.findall(text) + _STATEMENT.findall(text))
+    problems = [Problem(f"缺少{what}（{{{{ {name} }}}}）") for name, what in REQUIRED[kind]
+                if not re.search(rf"(?<![\w.]){re.escape(name)}(?![\w])", tags)]  # fmt: skip
+    if not any(word in text for word in SIGNATURE_WORDS):
+        problems.append(Problem("缺少签章栏（含“签字”或“盖章”的段落）"))
+    return problems
+
+
+def _trial(data: bytes, kind: str, sample: dict[str, Any],
+           converter: Converter | None) -> list[Problem]:  # fmt: skip
+    """Render the sample with the file as the template of ``kind``; check its fonts; convert."""
+    with tempfile.TemporaryDirectory(prefix="hetong-template-") as folder:
+        (Path(folder) / f"{kind}.docx").write_bytes(data)
+        renderer = Renderer(Path(folder))
+        problems = []
+        fonts = renderer.fonts(kind)
+        if not fonts.get("eastAsia"):
+            problems.append(Problem("未设置中文（East Asian）字体：中文将由替代字体显示"))
+        named = set().union(*fonts.values()) if fonts else set()
+        problems += [Problem(f"字体未安装（将被替换）：{f}") for f in sorted(named)
+                     if not pdf.font_installed(f)]  # fmt: skip
+        try:
+            rendered = renderer.render(kind, sample, properties={"title": kind})
+            if converter is not None:
+                converter.to_pdf(rendered.data)
+        except RenderError as exc:
+            problems.append(Problem(f"试渲染失败：{exc}"))
+        return problems
+
+
+def _excerpt(text: str, width: int = 30) -> str:
+    text = text.strip()
+    return text if len(text) <= width else text[: width - 1] + "…"

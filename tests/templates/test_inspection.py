@@ -1,0 +1,125 @@
+"""A Word file offered as a template is inspected before anyone relies on it: every problem
+is named with its place, in Chinese; the bundled templates pass the same inspection."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from docx import Document
+
+from service.cli import main
+from templates import BUNDLED, inspection
+from templates.check import SPECS
+from templates.render import Renderer
+from tests.helpers import docx_text
+
+
+def offered(edit=None, kind: str = "sales_contract") -> bytes:
+    """The bundled template of ``kind``, as a person might have edited it in Word."""
+    document = Document(io.BytesIO((BUNDLED / f"{kind}.docx").read_bytes()))
+    if edit:
+        edit(document)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def paragraph_with(document, text: str):
+    found = [(n, p) for n, p in enumerate(document.paragraphs, 1) if text in p.text]
+    assert found, text
+    return found[0]
+
+
+def misspell(document):
+    _, paragraph = paragraph_with(document, "{{ buyer.name }}")
+    for run in paragraph.runs:
+        run.text = run.text.replace("buyer.name", "buyer.nmae")
+
+
+@pytest.mark.parametrize("kind", sorted(SPECS))
+def test_every_bundled_template_passes(kind):
+    assert inspection.inspect(offered(kind=kind), kind) == []
+
+
+def test_a_misspelled_variable_is_named_with_the_paragraph_it_is_in():
+    data = offered(misspell)
+    number, _ = paragraph_with(Document(io.BytesIO(data)), "buyer.nmae")
+    (problem,) = inspection.inspect(data, "sales_contract")
+    assert "buyer.nmae" in problem.message and problem.place.startswith(f"正文第 {number} 段")
+
+
+def test_a_tag_word_split_over_runs_renders_whole(tmp_path):
+    def split(document):
+        _, paragraph = paragraph_with(document, "{{ buyer.name }}")
+        text = paragraph.text
+        for run in paragraph.runs:
+            run.text = ""
+        start = text.index("{{ buyer.name }}")
+        head, tail = text[: start + 5], text[start + 5 :]  # "…{{ bu" | "yer.name }}…"
+        paragraph.runs[0].text = head
+        middle = paragraph.add_run(tail[:4])  # a change of format in the middle of the tag
+        middle.bold = True
+        paragraph.add_run(tail[4:])
+
+    data = offered(split)
+    assert inspection.inspect(data, "sales_contract") == []
+    (tmp_path / "sales_contract.docx").write_bytes(data)
+    sample = SPECS["sales_contract"].sample_context()
+    rendered = Renderer(tmp_path).render("sales_contract", sample, properties={})
+    assert sample["buyer"]["name"] in docx_text(rendered.data)
+
+
+def test_tags_broken_over_paragraphs_or_typed_full_width_are_named():
+    def broken(document):
+        _, paragraph = paragraph_with(document, "{{ buyer.name }}")
+        for run in paragraph.runs:
+            run.text = run.text.replace("{{ buyer.name }}", "｛｛ buyer.name ｝｝")
+        _, other = paragraph_with(document, "{{ signed_at }}")
+        for run in other.runs:
+            run.text = run.text.replace("{{ signed_at }}", "{{ signed_at")
+
+    problems = [str(p) for p in inspection.inspect(offered(broken), "sales_contract")]
+    assert any("全角" in p for p in problems) and any("不完整" in p for p in problems)
+
+
+def replace_everywhere(document, old: str, new: str = "") -> None:
+    """As Word's replace-all: in the body and in every table cell."""
+    cells = [c for t in document.tables for r in t.rows for c in r.cells]
+    for paragraph in [*document.paragraphs, *(p for c in cells for p in c.paragraphs)]:
+        if old in paragraph.text:
+            text = paragraph.text.replace(old, new)
+            for run in paragraph.runs[1:]:
+                run.text = ""
+            paragraph.runs[0].text = text
+
+
+def test_a_contract_without_its_amount_in_words_or_signatures_is_refused():
+    def strip(document):
+        for old in ("{{ total_upper }}", "盖章", "签字", "签章"):
+            replace_everywhere(document, old)
+
+    problems = [str(p) for p in inspection.inspect(offered(strip), "sales_contract")]
+    assert "缺少合计金额大写（{{ total_upper }}）" in problems
+    assert "缺少签章栏（含“签字”或“盖章”的段落）" in problems
+
+
+def test_something_that_is_not_a_word_file_is_said_so():
+    assert [str(p) for p in inspection.inspect(b"%PDF-1.7", "sales_contract")] == [
+        "无法打开：不是 Word 文档（.docx）"
+    ]
+
+
+def test_the_command_line_refuses_then_accepts_the_file_once_fixed(runner, tmp_path: Path):
+    wrong = tmp_path / "合同模板.docx"
+    wrong.write_bytes(offered(misspell))
+    refused = runner.invoke(main, ["templates", "check", str(wrong), "--kind", "sales_contract"])
+    assert refused.exit_code == 1 and "buyer.nmae" in refused.output and "正文第" in refused.output
+    fixed = tmp_path / "合同模板-改.docx"
+    fixed.write_bytes(offered())
+    accepted = runner.invoke(main, ["templates", "check", str(fixed), "--kind", "sales_contract"])
+    assert accepted.exit_code == 0, accepted.output
+    assert "可以作为“销售合同”模板使用" in accepted.output
+    unsaid = runner.invoke(main, ["templates", "check", str(fixed)])
+    assert unsaid.exit_code == 2 and "--kind" in unsaid.stderr
