@@ -370,7 +370,9 @@ def _carry_out(archive: Archive, journal_id: int, actor: Actor) -> None:
         archive.storage.delete(digest)
     archive.indexer.apply_pending()  # destroyed contracts yield no entries
     with archive.catalogue.writing() as session:
-        journal = session.get(Destruction, journal_id)
+        journal = session.get(Destruction, journal_id, with_for_update=True)
+        if journal.state == "done":  # another process (a start, a sweep) closed it meanwhile
+            return
         now = utcnow()
         for number in numbers:
             contract = load(session, number, SYSTEM, allow_destroyed=True, lock=True)

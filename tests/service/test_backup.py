@@ -20,7 +20,7 @@ from archive.backup.dump import dump
 from archive.backup.target import digest_of
 from archive.catalogue import MIGRATIONS
 from archive.chain import GENESIS
-from archive.models import Contract, Destruction, Document, Record
+from archive.models import AuditEntry, Contract, Destruction, Document, Record
 from service import create_app
 from service.cli import main
 from tests.conftest import BOTH_DATABASES
@@ -465,3 +465,15 @@ def test_files_are_not_destroyed_until_every_target_has_the_journal_entry(
     assert retention.finish_pending(archive) == [1]
     assert number in (tmp_path / "mnt" / "journal" / "destructions.jsonl").read_text()
     assert not any(archive.storage.exists(d) for d in digests)
+
+
+def test_a_destruction_carried_out_twice_is_recorded_once(client, auth, payload, archive):
+    """A command started while the service carries a destruction out finishes it too: the
+    files and entries go once, and the register says so once."""
+    number = destroyable(client, auth, payload)
+    destroy(client, auth, number)
+    retention._carry_out(archive, 1, SYSTEM)  # as finish_pending would, a moment later
+    with archive.catalogue.reading() as session:
+        destroyed = select(AuditEntry.target).where(AuditEntry.action == "retention.destroyed")
+        done = session.scalars(destroyed).all()
+    assert done == [number]
