@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from pathlib import Path
 
 import click
@@ -15,22 +14,8 @@ from archive.backup.dump import DumpFailed
 from archive.backup.manifest import Manifest
 from archive.backup.target import Damaged
 from archive.errors import CatalogueTooNew
-from service.cli.base import EXIT_DAMAGED, Context, domain_errors, fail, pass_ctx
+from service.cli.base import EXIT_DAMAGED, Context, Progress, domain_errors, fail, pass_ctx
 from service.ext import build_archive
-
-PROGRESS_EVERY = 5.0  # seconds between progress lines on stderr
-
-
-def _progress():
-    """Progress on stderr for a long backup (none for a short one: a cron log stays short)."""
-    last = [time.monotonic()]
-
-    def show(done: int, total: int) -> None:
-        if time.monotonic() - last[0] >= PROGRESS_EVERY:
-            last[0] = time.monotonic()
-            click.echo(f"备份文件：{done}/{total}", err=True)
-
-    return show
 
 
 def _size(n: int) -> str:
@@ -83,7 +68,7 @@ def create(obj: Context, to: tuple[Path, ...], as_json: bool) -> None:
             keep_last=values["BACKUP_KEEP_LAST"],
             keep_daily=values["BACKUP_KEEP_DAILY"],
             keep_monthly=values["BACKUP_KEEP_MONTHLY"],
-            progress=_progress(),
+            progress=Progress({"files": "备份文件：{done}/{total}"}).of("files"),
         )
     except DumpFailed as exc:
         fail(exc.message, 1)

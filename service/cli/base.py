@@ -13,6 +13,8 @@ from __future__ import annotations
 import getpass
 import json
 import sys
+import time
+from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -92,6 +94,33 @@ class Context:
 
 
 pass_ctx = click.make_pass_decorator(Context)
+
+PROGRESS_EVERY = 5.0  # seconds
+
+
+class Progress:
+    """Progress of a long run on stderr (stdout stays the report alone): nothing for a short
+    run (a cron log stays short), then a line at most every ``every`` seconds, and the last
+    line of a stage that was shown. ``lines``: stage → "清理：{done}/{total} 份合同"."""
+
+    def __init__(self, lines: dict[str, str], every: float = PROGRESS_EVERY) -> None:
+        self.lines = lines
+        self.every = every
+        self.last = time.monotonic()  # the start counts as a line: the first comes later
+        self.shown: set[str] = set()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        final = done >= total and stage in self.shown  # close a stage that was shown
+        if not final and now - self.last < self.every:
+            return
+        self.last = now
+        self.shown.add(stage)
+        click.echo(self.lines[stage].format(done=done, total=total), err=True)
+
+    def of(self, stage: str) -> Callable[[int, int], None]:
+        """For work of one stage, reporting (done, total)."""
+        return lambda done, total: self(stage, done, total)
 
 
 def _start(values: dict[str, Any], *, fill_index: bool = True) -> Archive:

@@ -4,35 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 import click
 
 from archive import backup, fixity
-from service.cli.base import EXIT_DAMAGED, Context, domain_errors, pass_ctx
+from service.cli.base import EXIT_DAMAGED, Context, Progress, domain_errors, pass_ctx
 
 DEFAULT_SAMPLE = 1000  # files a check without --sample / --all reads
 PROBLEM_NAMES = {"missing": "缺失", "damaged": "已损坏"}
-# Progress lines once a check has taken this long, then at most this often (seconds): a
-# nightly sample prints none, a full check a line every few seconds (a timer's log stays short).
-PROGRESS_EVERY = 5.0
-
-
-class Progress:
-    """Progress of a long check on stderr (stdout stays the report alone)."""
-
-    def __init__(self, every: float = PROGRESS_EVERY) -> None:
-        self.every = every
-        self.last = time.monotonic()
-        self.shown = False
-
-    def __call__(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if not (done >= total and self.shown) and now - self.last < self.every:
-            return
-        self.last, self.shown = now, True
-        click.echo(f"核验：{done}/{total} 个文件", err=True)
 
 
 @click.group("fixity")
@@ -62,7 +42,12 @@ def check(obj: Context, sample: int | None, everything: bool, as_json: bool) -> 
     if sample is not None and everything:
         raise click.UsageError("--sample 与 --all 只能选一个。")
     size = None if everything else (sample or DEFAULT_SAMPLE)
-    run = fixity.check(obj.archive, obj.actor(), sample=size, progress=Progress())
+    run = fixity.check(
+        obj.archive,
+        obj.actor(),
+        sample=size,
+        progress=Progress({"files": "核验：{done}/{total} 个文件"}).of("files"),
+    )
     if as_json:
         click.echo(json.dumps(fixity.as_dict(run), ensure_ascii=False, indent=2))
     elif not run.failures:

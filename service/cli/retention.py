@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 
 import click
 
 from archive import retention, sweep
 from schemas.labels import KIND_NAMES, OUTCOME_NAMES, RECORD_NAMES
-from service.cli.base import Context, domain_errors, pass_ctx
+from service.cli.base import Context, Progress, domain_errors, pass_ctx
 
 # Progress lines once a run has taken this long, then at most this often (seconds): a
 # short run prints none, a long one a line every few seconds (a cron log stays short).
@@ -18,24 +17,6 @@ PROGRESS_EVERY = 5.0
 SHOWN = 20  # contract numbers printed per outcome; the JSON report has them all
 WAITING = "（销毁日志尚未写入全部备份位置：文件暂留，待下次启动或清理时删除）"
 STAGES = {"contracts": "清理：{done}/{total} 份合同", "lists": "销毁清单：{done}/{total} 份"}
-
-
-class Progress:
-    """Progress of a long run on stderr (stdout stays the report alone)."""
-
-    def __init__(self, every: float | None = None) -> None:
-        self.every = PROGRESS_EVERY if every is None else every
-        self.last = time.monotonic()  # the start counts as a line: the first comes later
-        self.shown: set[str] = set()
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        now = time.monotonic()
-        final = done >= total and stage in self.shown  # close a stage that was shown
-        if not final and now - self.last < self.every:
-            return
-        self.last = now
-        self.shown.add(stage)
-        click.echo(STAGES[stage].format(done=done, total=total), err=True)
 
 
 @click.group("retention")
@@ -70,7 +51,7 @@ def run(obj: Context, as_of, dry_run: bool, as_json: bool) -> None:
     实际清理的基准日不能晚于今天（演练可以）。中断的清理由下一次清理接着完成。"""
     day = as_of.date() if as_of else dt.date.today()
     report = sweep.run(obj.archive, as_of=day, dry_run=dry_run, actor=obj.actor(),
-                       progress=Progress())  # fmt: skip
+                       progress=Progress(STAGES, PROGRESS_EVERY))  # fmt: skip
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
