@@ -22,7 +22,6 @@ Nothing is deleted or repaired. A missing or damaged file is reported: in the ru
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -36,7 +35,7 @@ from archive.actor import Actor
 from archive.core import Archive
 from archive.errors import Forbidden, InvalidData
 from archive.models import GONE, Contract, Document, FixityRun, Record, UTCDateTime, utcnow
-from archive.storage import Storage, StorageError
+from archive.storage import Storage, StorageError, digest_of
 from schemas.labels import RECORD_NAMES
 
 log = logging.getLogger(__name__)
@@ -44,7 +43,6 @@ log = logging.getLogger(__name__)
 BATCH = 500  # files per batch: one short read of their rows, one short write of their stamps
 # Broken files a sample may read beyond its size before it stops (they are reported anyway).
 BROKEN_EXTRA = 100
-BLOCK = 1 << 20  # files are hashed 1 MiB at a time, never read whole into memory
 # The rank of a file never verified (or shared with a row never verified): before any stamp.
 NEVER = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -233,17 +231,14 @@ def _problem(storage: Storage, digest: str) -> str | None:
         path = storage.path_for(digest)
     except StorageError:  # not a digest: no file can be named by it
         return "missing"
-    sha = hashlib.sha256()
     try:
-        with path.open("rb") as fh:
-            while block := fh.read(BLOCK):
-                sha.update(block)
+        found = digest_of(path)
     except FileNotFoundError:
         return "missing"
     except OSError as exc:  # unreadable (a bad sector, permissions): as good as damaged
         log.error("stored file %s cannot be read: %s", digest, exc)
         return "damaged"
-    return None if sha.hexdigest() == digest else "damaged"
+    return None if found == digest else "damaged"
 
 
 def _report(session: Session, actor: Actor, run_id: int,

@@ -27,6 +27,20 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def digest_of(path: Path) -> str:
+    """The SHA-256 of a file, read a block at a time (never whole into memory)."""
+    with Path(path).open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def intact(path: Path, digest: str, size: int | None = None) -> bool:
+    """Whether the file at ``path`` exists and still has the SHA-256 ``digest`` (and size)."""
+    try:
+        return (size is None or path.stat().st_size == size) and digest_of(path) == digest
+    except FileNotFoundError:
+        return False
+
+
 class Storage:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)

@@ -17,10 +17,10 @@ from archive import audit, fixity, journal
 from archive.actor import Actor
 from archive.backup.dump import dump
 from archive.backup.manifest import Manifest
-from archive.backup.target import Damaged, Target, copy_verified, digest_of
+from archive.backup.target import Damaged, Target, copy_verified
 from archive.errors import Conflict, Forbidden, InvalidData
 from archive.models import Destruction, utcnow
-from archive.storage import Storage
+from archive.storage import Storage, digest_of
 
 if TYPE_CHECKING:
     from archive.core import Archive

@@ -14,10 +14,10 @@ from sqlalchemy import select
 from archive import audit
 from archive.actor import Actor
 from archive.backup.manifest import Manifest
-from archive.backup.target import Damaged, Target, copy_verified, digest_of
+from archive.backup.target import Damaged, Target, copy_verified
 from archive.errors import Forbidden, NotFound
 from archive.models import FixityRun
-from archive.storage import Storage
+from archive.storage import Storage, intact
 
 if TYPE_CHECKING:
     from archive.core import Archive
@@ -55,7 +55,7 @@ def _put_back(archive: Archive, failure: dict[str, Any], pools: list[Target]) ->
     digest = failure["sha256"]
     outcome = {**failure, "outcome": "unavailable", "source": None}
     path = archive.storage.path_for(digest)
-    if path.exists() and digest_of(path) == digest:
+    if intact(path, digest):
         return {**outcome, "outcome": "intact"}
     for pool in pools:
         if not pool.has(digest):
@@ -83,7 +83,7 @@ def mend(target: Path, storage: Storage) -> dict[str, str]:
             named.update(Manifest.read(snapshot).files)
         for digest, size in named.items():
             path = pool.path_for(digest)
-            if path.exists() and path.stat().st_size == size and digest_of(path) == digest:
+            if intact(path, digest, size):
                 continue
             try:
                 pool.put(storage.path_for(digest), digest)

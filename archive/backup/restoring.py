@@ -17,11 +17,11 @@ from archive import audit, chain, journal, retention
 from archive.actor import Actor
 from archive.backup.dump import empty, is_empty, load
 from archive.backup.manifest import FILE, Manifest
-from archive.backup.target import Damaged, Target, digest_of
+from archive.backup.target import Damaged, Target
 from archive.catalogue import known_revisions
 from archive.chain import ChainCheck
 from archive.errors import CatalogueTooNew, Conflict, NotFound
-from archive.storage import Storage, fsync_dir
+from archive.storage import Storage, fsync_dir, intact
 
 if TYPE_CHECKING:
     from archive.core import Archive
@@ -49,13 +49,13 @@ def check(snapshot: Path) -> tuple[Manifest, list[str]]:
     target = Target(snapshot.parent.parent)
     failures = []
     copy = snapshot / manifest.catalogue["file"]
-    if not copy.exists() or digest_of(copy) != manifest.catalogue["sha256"]:
+    if not intact(copy, manifest.catalogue["sha256"]):
         failures.append(f"目录数据库副本 {copy.name} 缺失或与清单的 SHA-256 不符")
     for digest, size in manifest.files.items():
         path = target.path_for(digest)
         if not path.exists():
             failures.append(f"文件 {digest} 缺失")
-        elif path.stat().st_size != size or digest_of(path) != digest:
+        elif not intact(path, digest, size):
             failures.append(f"文件 {digest} 已损坏（与清单的 SHA-256 或大小不符）")
     return manifest, failures
 

@@ -55,14 +55,6 @@ def copy_verified(source: Path, target: Path, digest: str, tmp_dir: Path) -> int
     return size
 
 
-def digest_of(path: Path) -> str:
-    sha = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(CHUNK):
-            sha.update(block)
-    return sha.hexdigest()
-
-
 class Target:
     """A folder that holds backups (see ``archive.backup``)."""
 

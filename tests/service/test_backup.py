@@ -17,10 +17,10 @@ from archive import backup, chain, retention
 from archive.actor import SYSTEM
 from archive.backup import Manifest, Target, making
 from archive.backup.dump import dump
-from archive.backup.target import digest_of
 from archive.catalogue import MIGRATIONS
 from archive.chain import GENESIS
 from archive.models import AuditEntry, Contract, Destruction, Document, Record
+from archive.storage import digest_of
 from service import create_app
 from service.cli import main
 from tests.conftest import BOTH_DATABASES
