@@ -59,6 +59,8 @@ FOLLOWERS = ("amendment", "delivery_notice", "signed_scan")
 PART_SIZE = 200
 LIST_PATTERN = "XQ-{year:04d}-{seq:04d}"
 CERTIFICATE_PATTERN = "XH-{year:04d}-{seq:04d}"
+# What people are told when an approval's files wait for the journal (``files_deleted``).
+FILES_WAIT = "销毁日志尚未写入全部备份位置：文件暂留，待下次启动或清理时删除。"
 
 T = TypeVar("T")
 C = TypeVar("C")

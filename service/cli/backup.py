@@ -114,12 +114,12 @@ def list_(obj: Context, target: Path | None) -> None:
         for snapshot in backup.Target(root).snapshots()[::-1]:
             try:
                 m = Manifest.read(snapshot)
-                m.counts["contracts"]
+                contracts = m.counts["contracts"]
             except (ValueError, KeyError, TypeError) as exc:
                 click.echo(f"  {snapshot.name}  清单无法读取：{exc}")
                 continue
             click.echo(
-                f"  {m.name}  {m.counts['contracts']} 份合同  {len(m.files)} 个文件  "
+                f"  {m.name}  {contracts} 份合同  {len(m.files)} 个文件  "
                 f"{_size(m.bytes)}  数据库版本 {m.schema_revision}  hetong {m.hetong_version}"
             )
 

@@ -15,7 +15,6 @@ from service.cli.base import Context, Progress, domain_errors, pass_ctx
 # short run prints none, a long one a line every few seconds (a cron log stays short).
 PROGRESS_EVERY = 5.0
 SHOWN = 20  # contract numbers printed per outcome; the JSON report has them all
-WAITING = "（销毁日志尚未写入全部备份位置：文件暂留，待下次启动或清理时删除）"
 STAGES = {"contracts": "清理：{done}/{total} 份合同", "lists": "销毁清单：{done}/{total} 份"}
 
 
@@ -77,5 +76,5 @@ def destroy(obj: Context, contract_nos: tuple[str, ...], note: str | None) -> No
     result = retention.destroy(obj.archive, contract_nos, note, obj.actor())
     click.echo(
         f"已销毁 {len(result['contracts'])} 份合同；销毁记录 {' '.join(result['certificates'])}"
-        + ("" if result["files_deleted"] else WAITING)
+        + ("" if result["files_deleted"] else f"（{retention.FILES_WAIT}）")
     )

@@ -17,9 +17,6 @@ from service.ext import get_archive
 from service.pages.session import current_actor, load_user, login_required
 from templates.errors import RenderError
 
-# Approved, but a backup target lacks the journal entry: the files wait (archive.retention).
-WAITING = "销毁日志尚未写入全部备份位置：文件暂留，待下次启动或清理时删除。"
-
 bp = Blueprint("retention_pages", __name__, url_prefix="/retention")
 bp.before_request(load_user)
 
@@ -71,7 +68,7 @@ def destroy():
     except (ArchiveError, RenderError) as exc:
         flash(str(exc), "error")
         return redirect(url_for(".index"))
-    waiting = "" if result["files_deleted"] else WAITING
+    waiting = "" if result["files_deleted"] else retention.FILES_WAIT
     flash(f"已销毁 {len(result['contracts'])} 份合同，销毁记录 {result['certificate']}。{waiting}",
           "ok" if not waiting else "error")  # fmt: skip
     return redirect(url_for(".index"))
