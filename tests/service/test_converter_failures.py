@@ -18,10 +18,13 @@ from templates import sales_contract
 
 
 @pytest.fixture
-def own_app(tmp_path):
+def own_app(request, tmp_path):
+    """One worker, one place in the queue; a conversion counts as hung after 4 seconds
+    (or after ``request.param`` seconds, for a test that holds a worker busy on purpose)."""
     from service import create_app
 
-    app = create_app({"DATA_DIR": str(tmp_path / "var"), "CONVERTER_TIMEOUT": 4,
+    hung_after = getattr(request, "param", 4)
+    app = create_app({"DATA_DIR": str(tmp_path / "var"), "CONVERTER_TIMEOUT": hung_after,
                       "CONVERTER_WORKERS": 1, "CONVERTER_QUEUE": 1})  # fmt: skip
     archive = app.extensions["hetong.archive"]
     token = users.add_user(archive.catalogue, "li", "clerk")[1]
@@ -86,6 +89,9 @@ def test_a_crashed_libreoffice_is_restarted_transparently(own_app, payload):
     assert converter.pid != first_pid
 
 
+# The worker is frozen to keep it busy, not to hang it: were it taken for hung (on a loaded
+# machine the test can take longer than 4 seconds), it would be killed mid-test.
+@pytest.mark.parametrize("own_app", [120], indirect=True)
 def test_a_full_converter_queue_gives_503_with_retry_after_at_once(own_app, payload, docx):
     archive = own_app.extensions["hetong.archive"]
     converter = archive.converter
