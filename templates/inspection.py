@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import io
 import re
-import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from docx import Document
@@ -27,8 +25,8 @@ from marshmallow import Schema, fields
 from templates import pdf
 from templates.check import SPECS
 from templates.convert import Converter
-from templates.errors import RenderError
-from templates.render import Renderer
+from templates.errors import ConverterUnavailable, RenderError
+from templates.render import Renderer, TemplateFile
 
 _EXPRESSION = re.compile(r"\{\{(.*?)\}\}")
 _STATEMENT = re.compile(r"\{%-?\s*(?:tr\s+|tc\s+|p\s+|r\s+)?(.*?)\s*-?%\}")
@@ -119,6 +117,8 @@ def _tags(paragraphs: list[tuple[str, str]], schema: Schema, sample: Any) -> lis
 
 
 def _broken(text: str) -> str | None:
+    if re.search(r"\brange\s*\(", " ".join(_STATEMENT.findall(text) + _EXPRESSION.findall(text))):
+        return "模板中不能用 range（循环只能遍历给定的数据，如 items）"
     if any(brace in text for brace in ("｛", "｝", "％")) and re.search(r"[｛{][｛{%％]", text):
         return "标签用了全角括号或百分号（应为半角 {{ }} 或 {% %}）"
     if text.count("{{") != text.count("}}") or text.count("{%") != text.count("%}"):
@@ -187,23 +187,43 @@ def _required(kind: str, paragraphs: list[tuple[str, str]]) -> list[Problem]:
 def _trial(data: bytes, kind: str, sample: dict[str, Any],
            converter: Converter | None) -> list[Problem]:  # fmt: skip
     """Render the sample with the file as the template of ``kind``; check its fonts; convert."""
-    with tempfile.TemporaryDirectory(prefix="hetong-template-") as folder:
-        (Path(folder) / f"{kind}.docx").write_bytes(data)
-        renderer = Renderer(Path(folder))
-        problems = []
-        fonts = renderer.fonts(kind)
-        if not fonts.get("eastAsia"):
-            problems.append(Problem("未设置中文（East Asian）字体：中文将由替代字体显示"))
-        named = set().union(*fonts.values()) if fonts else set()
-        problems += [Problem(f"字体未安装（将被替换）：{f}") for f in sorted(named)
-                     if not pdf.font_installed(f)]  # fmt: skip
-        try:
-            rendered = renderer.render(kind, sample, properties={"title": kind})
-            if converter is not None:
-                converter.to_pdf(rendered.data)
-        except RenderError as exc:
-            problems.append(Problem(f"试渲染失败：{exc}"))
-        return problems
+    problems, rendered = trial_render(data, kind, sample)
+    if rendered is not None and converter is not None:
+        problems += trial_convert(rendered, kind, converter)
+    return problems
+
+
+def trial_render(
+    data: bytes, kind: str, sample: dict[str, Any] | None = None
+) -> tuple[list[Problem], bytes | None]:
+    """The fonts' problems and the sample rendered with ``data`` as the template of ``kind``
+    (None when it does not render)."""
+    sample = SPECS[kind].sample_context() if sample is None else sample
+    template = TemplateFile.of(kind, data)
+    renderer = Renderer()
+    problems = []
+    fonts = renderer.fonts(template)
+    if not fonts.get("eastAsia"):
+        problems.append(Problem("未设置中文（East Asian）字体：中文将由替代字体显示"))
+    named = set().union(*fonts.values()) if fonts else set()
+    problems += [Problem(f"字体未安装（将被替换）：{f}") for f in sorted(named)
+                 if not pdf.font_installed(f)]  # fmt: skip
+    try:
+        rendered = renderer.render(template, sample, properties={"title": kind}).data
+    except RenderError as exc:
+        return [*problems, Problem(f"试渲染失败：{exc}")], None
+    return problems, rendered
+
+
+def trial_convert(rendered: bytes, kind: str, converter: Converter) -> list[Problem]:
+    """Whether a rendered trial converts to a PDF/A with its Chinese font embedded."""
+    try:
+        pdf.check(converter.to_pdf(rendered), title=kind)
+    except ConverterUnavailable:  # the converter's trouble, not the template's: retry later
+        raise
+    except RenderError as exc:
+        return [Problem(f"试转换为 PDF/A 失败：{exc}")]
+    return []
 
 
 def _excerpt(text: str, width: int = 30) -> str:

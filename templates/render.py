@@ -70,9 +70,17 @@ def jinja_environment() -> SandboxedEnvironment:
 
 @dataclass(frozen=True)
 class TemplateFile:
+    """A Word template: its kind (``name``), bytes and SHA-256, and — when it came from the
+    catalogue's template register — the id of its version."""
+
     name: str
     data: bytes
     sha256: str
+    version_id: int | None = None
+
+    @classmethod
+    def of(cls, name: str, data: bytes, version_id: int | None = None) -> TemplateFile:
+        return cls(name, data, hashlib.sha256(data).hexdigest(), version_id)
 
 
 @dataclass(frozen=True)
@@ -108,13 +116,19 @@ class Renderer:
             cached = self._cache.get(name)
             if cached is None or cached[0] != mtime:
                 data = path.read_bytes()
-                cached = (mtime, TemplateFile(name, data, hashlib.sha256(data).hexdigest()))
+                cached = (mtime, TemplateFile.of(name, data))
                 self._cache[name] = cached
         return cached[1]
 
-    def render(self, name: str, context: dict[str, Any], *, properties: dict[str, str]) -> Rendered:
-        """Render template ``name``; ``properties`` become the document's title etc."""
-        template = self.template(name)
+    def _file(self, template: str | TemplateFile) -> TemplateFile:
+        return template if isinstance(template, TemplateFile) else self.template(template)
+
+    def render(self, template: str | TemplateFile, context: dict[str, Any], *,
+               properties: dict[str, str]) -> Rendered:  # fmt: skip
+        """Render a template (a registered version, or a file of the folder by kind);
+        ``properties`` become the document's title etc."""
+        template = self._file(template)
+        name = template.name
         doc = DocxTemplate(io.BytesIO(template.data))
         try:
             doc.render(context, jinja_env=self._jinja, autoescape=True)
@@ -127,14 +141,14 @@ class Renderer:
         doc.save(out)
         return Rendered(out.getvalue(), template)
 
-    def fonts(self, name: str) -> dict[str, set[str]]:
+    def fonts(self, template: str | TemplateFile) -> dict[str, set[str]]:
         """Font families the template's styles and runs name, by script slot.
 
         ``{"eastAsia": {"Noto Serif CJK SC"}, "ascii": {...}, ...}``. Only the parts text
         is set from (body, styles, headers, footers) count, not the font table, the theme,
         or Word 2010's alternative styles part that LibreOffice ignores.
         """
-        template = self.template(name)
+        template = self._file(template)
         if template.sha256 not in self._fonts:  # asked before every rendering: read once
             with zipfile.ZipFile(io.BytesIO(template.data)) as z:
                 parts = [n for n in z.namelist() if _TEXT_PART.fullmatch(n)]
@@ -146,7 +160,7 @@ class Renderer:
             self._fonts[template.sha256] = found
         return self._fonts[template.sha256]
 
-    def variables(self, name: str) -> set[str]:
+    def variables(self, template: str | TemplateFile) -> set[str]:
         """Top-level names the template uses (for ``hetong templates check``)."""
-        doc = DocxTemplate(io.BytesIO(self.template(name).data))
+        doc = DocxTemplate(io.BytesIO(self._file(template).data))
         return set(doc.get_undeclared_template_variables(jinja_environment()))

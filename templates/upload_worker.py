@@ -26,6 +26,7 @@ import stat
 import sys
 import traceback
 import zlib
+from collections.abc import Callable
 from io import BytesIO
 
 import pikepdf
@@ -310,20 +311,29 @@ def main(argv: list[str] | None = None) -> int:
     apply_limits(limits)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     data = sys.stdin.buffer.read(limits.max_bytes + 1)
+    return answer(lambda: inspect(data, limits), _qpdf_memory)
+
+
+def _qpdf_memory(exc: Exception) -> str | None:
+    """qpdf reports its own failed allocations as a PdfError naming bad_alloc."""
+    return "memory" if isinstance(exc, pikepdf.PdfError) and "bad_alloc" in str(exc) else None
+
+
+def answer(work: Callable[[], tuple[dict, bytes]],
+           classify: Callable[[Exception], str | None] = lambda exc: None) -> int:  # fmt: skip
+    """Write what ``work`` gives — a JSON header line and the bytes after it — or the error
+    it ends in (``{"error": code}``; ``classify`` may name an exception's code) to stdout."""
     try:
-        header, clean = inspect(data, limits)
+        header, body = work()
     except Refused as exc:
-        header, clean = {"error": exc.code}, b""
+        header, body = {"error": exc.code}, b""
     except MemoryError:
-        header, clean = {"error": "memory"}, b""
-    except pikepdf.PdfError as exc:  # qpdf reports its own failed allocations this way
+        header, body = {"error": "memory"}, b""
+    except Exception as exc:  # RecursionError and anything else a hostile file provokes
         traceback.print_exc()
-        header, clean = {"error": "memory" if "bad_alloc" in str(exc) else "damaged"}, b""
-    except Exception:  # RecursionError and anything else a hostile file provokes in a parser
-        traceback.print_exc()
-        header, clean = {"error": "damaged"}, b""
+        header, body = {"error": classify(exc) or "damaged"}, b""
     sys.stdout.buffer.write(json.dumps(header, ensure_ascii=False).encode("utf-8") + b"\n")
-    sys.stdout.buffer.write(clean)
+    sys.stdout.buffer.write(body)
     sys.stdout.buffer.flush()
     return 0
 

@@ -79,6 +79,7 @@ class UploadRejected(ValueError):
     """The upload is refused; ``message`` says why in Chinese, ``code`` says it to programs."""
 
     field = "file"
+    messages = MESSAGES
 
     def __init__(self, code: str, limits: UploadLimits | None = None) -> None:
         limits = limits or UploadLimits()
@@ -89,8 +90,8 @@ class UploadRejected(ValueError):
             "cpu_seconds": f"{limits.cpu_seconds:g}",
             "wall_seconds": f"{limits.wall_seconds:g}",
         }
-        self.code = code if code in MESSAGES else "damaged"
-        self.message = MESSAGES[self.code].format(**values)
+        self.code = code if code in self.messages else "damaged"
+        self.message = self.messages[self.code].format(**values)
         super().__init__(self.message)
 
 
@@ -122,10 +123,20 @@ def inspect_upload(data: bytes, limits: UploadLimits = UploadLimits()) -> Inspec
 
 
 def _run_worker(data: bytes, limits: UploadLimits) -> tuple[dict, bytes]:
+    returncode, out, err = run_boxed(WORKER, [json.dumps(dataclasses.asdict(limits))], data,
+                                     limits, UploadRejected)  # fmt: skip
+    return _read_result(returncode, out, err, limits)
+
+
+def run_boxed(module: str, args: list[str], data: bytes, limits: UploadLimits,
+              rejected: type[UploadRejected]) -> tuple[int, bytes, bytes]:  # fmt: skip
+    """``python -m module *args`` in its own process group, ``data`` on its stdin: its exit
+    status, stdout (at most ``limits.output_cap()``) and the tail of its stderr. Past the wall
+    clock, or writing too much, the group is killed and ``rejected("wall" / "output")``."""
     deadline = time.monotonic() + limits.wall_seconds
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}  # the worker may not write files
     process = subprocess.Popen(
-        [sys.executable, "-m", WORKER, json.dumps(dataclasses.asdict(limits))],
+        [sys.executable, "-m", module, *args],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         # Its own process group, so a kill reaches anything it started; the package's parent
         # directory as cwd so that ``-m`` finds it even without an installed distribution.
@@ -135,9 +146,9 @@ def _run_worker(data: bytes, limits: UploadLimits) -> tuple[dict, bytes]:
         out, err = _exchange(process, data, deadline, limits.output_cap())
         process.wait(timeout=max(0.0, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
-        raise UploadRejected("wall", limits) from None
+        raise rejected("wall", limits) from None
     except _Overrun:
-        raise UploadRejected("output", limits) from None
+        raise rejected("output", limits) from None
     finally:
         if process.returncode is None:
             # Kill the group before reaping the leader, so its id cannot have been reused.
@@ -147,7 +158,7 @@ def _run_worker(data: bytes, limits: UploadLimits) -> tuple[dict, bytes]:
         for pipe in (process.stdin, process.stdout, process.stderr):
             if pipe is not None:
                 pipe.close()
-    return _read_result(process.returncode, out, err, limits)
+    return process.returncode, out, err
 
 
 def _exchange(
@@ -195,30 +206,38 @@ class _Overrun(Exception):
     pass
 
 
-def _read_result(
-    returncode: int, out: bytes, err: bytes, limits: UploadLimits
-) -> tuple[dict, bytes]:
+def read_header(returncode: int, out: bytes, err: bytes, limits: UploadLimits,
+                rejected: type[UploadRejected]) -> tuple[dict, bytes]:  # fmt: skip
+    """A boxed worker's answer: its JSON header line and the bytes after it; its death, its
+    refusal (``{"error": code}``) or a malformed answer as ``rejected``."""
     # Soft RLIMIT_CPU sends SIGXCPU, the hard one (a second later) SIGKILL; this side's own kills
     # never get here.
     if returncode in (-signal.SIGXCPU, -signal.SIGKILL):
-        raise UploadRejected("cpu", limits)
+        raise rejected("cpu", limits)
     tail = err.decode("utf-8", "replace")
     if returncode != 0:
         # Python reports a failed allocation as MemoryError; qpdf as std::bad_alloc.
         if "MemoryError" in tail or "bad_alloc" in tail:
-            raise UploadRejected("memory", limits)
+            raise rejected("memory", limits)
         log.error("upload worker died with status %d: %s", returncode, tail[-2000:])
-        raise UploadRejected("damaged", limits)
-    line, _, clean = out.partition(b"\n")
+        raise rejected("damaged", limits)
+    line, _, rest = out.partition(b"\n")
     try:
         header = json.loads(line)
     except ValueError:
         header = None
     if not isinstance(header, dict):
         log.error("upload worker answered without a header: %s", tail[-2000:])
-        raise UploadRejected("damaged", limits)
+        raise rejected("damaged", limits)
     if "error" in header:
-        raise UploadRejected(str(header["error"]), limits)
+        raise rejected(str(header["error"]), limits)
+    return header, rest
+
+
+def _read_result(
+    returncode: int, out: bytes, err: bytes, limits: UploadLimits
+) -> tuple[dict, bytes]:
+    header, clean = read_header(returncode, out, err, limits, UploadRejected)
     valid = (
         isinstance(header.get("pages"), int) and 0 < header["pages"] <= limits.max_pages
         and isinstance(header.get("text"), str) and len(header["text"]) <= limits.max_text
@@ -227,6 +246,6 @@ def _read_result(
         and header.get("size") == len(clean) and clean.startswith(b"%PDF-")
     )  # fmt: skip
     if not valid:
-        log.error("upload worker answered malformed header %.200r", line)
+        log.error("upload worker answered malformed header %.200r", json.dumps(header)[:200])
         raise UploadRejected("damaged", limits)
     return header, clean

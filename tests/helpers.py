@@ -1,4 +1,5 @@
-"""Reading what a user receives: PDF text and fonts (pypdf), .docx text (python-docx)."""
+"""Reading what a user receives: PDF text and fonts (pypdf), .docx text (python-docx); and
+Word templates as a person edits them."""
 
 from __future__ import annotations
 
@@ -41,3 +42,44 @@ def docx_text(data: bytes) -> str:
 def docx_part(data: bytes, name: str) -> str:
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         return z.read(name).decode("utf-8")
+
+
+def offered(edit=None, kind: str = "sales_contract") -> bytes:
+    """The bundled template of ``kind``, as a person might have edited it in Word."""
+    from templates import BUNDLED
+
+    document = Document(io.BytesIO((BUNDLED / f"{kind}.docx").read_bytes()))
+    if edit:
+        edit(document)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def paragraph_with(document, text: str):
+    """(its number in the body, from 1; the paragraph) of the first paragraph holding text."""
+    found = [(n, p) for n, p in enumerate(document.paragraphs, 1) if text in p.text]
+    assert found, text
+    return found[0]
+
+
+def misspell(document) -> None:
+    """``{{ buyer.name }}`` typed as ``{{ buyer.nmae }}``."""
+    _, paragraph = paragraph_with(document, "{{ buyer.name }}")
+    for run in paragraph.runs:
+        run.text = run.text.replace("buyer.name", "buyer.nmae")
+
+
+def split_tag(document) -> None:
+    """``{{ buyer.name }}`` split over three runs, the middle one bold, as Word leaves a tag
+    whose middle was reformatted."""
+    _, paragraph = paragraph_with(document, "{{ buyer.name }}")
+    text = paragraph.text
+    for run in paragraph.runs:
+        run.text = ""
+    start = text.index("{{ buyer.name }}")
+    head, tail = text[: start + 5], text[start + 5 :]  # "…{{ bu" | "yer.name }}…"
+    paragraph.runs[0].text = head
+    middle = paragraph.add_run(tail[:4])
+    middle.bold = True
+    paragraph.add_run(tail[4:])

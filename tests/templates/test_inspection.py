@@ -10,32 +10,10 @@ import pytest
 from docx import Document
 
 from service.cli import main
-from templates import BUNDLED, inspection
+from templates import inspection
 from templates.check import SPECS
 from templates.render import Renderer
-from tests.helpers import docx_text
-
-
-def offered(edit=None, kind: str = "sales_contract") -> bytes:
-    """The bundled template of ``kind``, as a person might have edited it in Word."""
-    document = Document(io.BytesIO((BUNDLED / f"{kind}.docx").read_bytes()))
-    if edit:
-        edit(document)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
-
-
-def paragraph_with(document, text: str):
-    found = [(n, p) for n, p in enumerate(document.paragraphs, 1) if text in p.text]
-    assert found, text
-    return found[0]
-
-
-def misspell(document):
-    _, paragraph = paragraph_with(document, "{{ buyer.name }}")
-    for run in paragraph.runs:
-        run.text = run.text.replace("buyer.name", "buyer.nmae")
+from tests.helpers import docx_text, misspell, offered, paragraph_with, split_tag
 
 
 @pytest.mark.parametrize("kind", sorted(SPECS))
@@ -51,19 +29,7 @@ def test_a_misspelled_variable_is_named_with_the_paragraph_it_is_in():
 
 
 def test_a_tag_word_split_over_runs_renders_whole(tmp_path):
-    def split(document):
-        _, paragraph = paragraph_with(document, "{{ buyer.name }}")
-        text = paragraph.text
-        for run in paragraph.runs:
-            run.text = ""
-        start = text.index("{{ buyer.name }}")
-        head, tail = text[: start + 5], text[start + 5 :]  # "…{{ bu" | "yer.name }}…"
-        paragraph.runs[0].text = head
-        middle = paragraph.add_run(tail[:4])  # a change of format in the middle of the tag
-        middle.bold = True
-        paragraph.add_run(tail[4:])
-
-    data = offered(split)
+    data = offered(split_tag)
     assert inspection.inspect(data, "sales_contract") == []
     (tmp_path / "sales_contract.docx").write_bytes(data)
     sample = SPECS["sales_contract"].sample_context()

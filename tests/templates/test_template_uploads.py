@@ -1,0 +1,114 @@
+"""A Word file offered as a template is hostile until the boxed worker has read it: what a
+template must never carry is refused in Chinese, a bomb costs the worker its bounds, and
+East-Asian text is tagged zh-CN on the way in."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+import pytest
+
+from templates import BUNDLED
+from templates.check import SPECS
+from templates.template_uploads import TemplateRejected, check_template
+from templates.uploads import MiB, UploadLimits
+from tests.helpers import docx_part, offered
+
+LIMITS = UploadLimits(max_decompressed=8 * MiB)
+
+
+def rezipped(data: bytes, change=None, add: dict[str, bytes] | None = None) -> bytes:
+    """``data`` with some parts changed (name → new text) or added."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z,
+    ):
+        for item in source.infolist():
+            body = source.read(item)
+            if change and item.filename in change:
+                body = change[item.filename](body.decode("utf-8")).encode("utf-8")
+            z.writestr(item.filename, body)
+        for name, body in (add or {}).items():
+            z.writestr(name, body)
+    return out.getvalue()
+
+
+def refused(data: bytes) -> str:
+    with pytest.raises(TemplateRejected) as caught:
+        check_template(data, "sales_contract", LIMITS, None)
+    return caught.value.message
+
+
+def test_the_bundled_template_passes_unchanged():
+    data = offered()
+    checked = check_template(data, "sales_contract", LIMITS, None)
+    assert (checked.problems, checked.fixes, checked.data) == ([], [], data)
+
+
+def test_a_file_with_macros_is_refused():
+    assert "宏" in refused(rezipped(offered(), add={"word/vbaProject.bin": b"\0" * 100}))
+
+
+def test_content_fetched_from_elsewhere_is_refused():
+    def linked_picture(rels: str) -> str:
+        link = ('<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/'
+                '2006/relationships/image" Target="http://intranet.example/logo.png" '
+                'TargetMode="External"/>')  # fmt: skip
+        return rels.replace("</Relationships>", link + "</Relationships>")
+
+    message = refused(rezipped(offered(), {"word/_rels/document.xml.rels": linked_picture}))
+    assert "外部内容" in message
+
+
+def test_a_compression_bomb_is_named_and_costs_nothing_kept():
+    bomb = rezipped(offered(), add={"word/media/huge.xml": b"\0" * (9 * MiB)})
+    assert len(bomb) < MiB
+    assert "解压后超过上限" in refused(bomb)
+
+
+def test_something_that_is_not_word_is_said_so():
+    assert "不是 Word 文档" in refused(b"PK\x03\x04 not really a zip")
+    assert "不是 Word 文档" in refused(b"%PDF-1.7 a pdf")
+
+
+def test_a_loop_over_range_is_refused_with_its_place():
+    def counting(document):
+        document.paragraphs[0].insert_paragraph_before(
+            "{% for i in range(100000) %}{{ i }}{% endfor %}"
+        )
+
+    (problem,) = check_template(offered(counting), "sales_contract", LIMITS, None).problems
+    assert "range" in problem.message and problem.place.startswith("正文第 1 段")
+
+
+def test_east_asian_text_in_another_language_is_tagged_zh_cn_on_the_way_in():
+    def japanese(xml: str) -> str:
+        return xml.replace('w:eastAsia="zh-CN"', 'w:eastAsia="ja-JP"')
+
+    data = rezipped(offered(), {"word/styles.xml": japanese})
+    checked = check_template(data, "sales_contract", LIMITS, None)
+    assert checked.problems == [] and "zh-CN" in checked.fixes[0]
+    styles = docx_part(checked.data, "word/styles.xml")
+    assert "ja-JP" not in styles and 'w:eastAsia="zh-CN"' in styles
+
+
+def test_a_file_without_any_language_gets_zh_cn_as_its_default():
+    def no_language(xml: str) -> str:
+        return re.sub(r"<w:lang\b[^>]*/>", "", xml)
+
+    data = rezipped(offered(), {"word/styles.xml": no_language, "word/document.xml": no_language})
+    checked = check_template(data, "sales_contract", LIMITS, None)
+    assert checked.problems == [] and checked.fixes
+    defaults = re.search(r"<w:rPrDefault>.*?</w:rPrDefault>",
+                         docx_part(checked.data, "word/styles.xml"), re.S)[0]  # fmt: skip
+    assert 'w:eastAsia="zh-CN"' in defaults
+
+
+@pytest.mark.parametrize("kind", sorted(SPECS))
+def test_every_bundled_template_passes_the_upload_check_with_its_trial_conversion(kind, converter):
+    data = (BUNDLED / f"{kind}.docx").read_bytes()
+    checked = check_template(data, kind, LIMITS, converter)
+    assert (checked.problems, checked.fixes, checked.data) == ([], [], data)
