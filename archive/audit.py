@@ -34,7 +34,8 @@ def record(
 
 
 # Every retrieval is registered (查阅登记): a file, a bound volume, a list taken away as a
-# file (archive.exports), and a dossier lent (archive.loans).
+# file (archive.exports), a dossier lent (archive.loans), and a contract's data shown in a
+# template's preview (archive.previews).
 RETRIEVALS = (
     "document.download",
     "dossier.view",
@@ -42,6 +43,7 @@ RETRIEVALS = (
     "search.export",
     "access_log.export",
     "loan.lend",
+    "template.preview",
 )
 
 

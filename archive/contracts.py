@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_, select
 
-from archive import audit
+from archive import audit, template_register
 from archive.access import basis, scope_of
 from archive.actor import Actor
 from archive.codes import assign_code
@@ -57,20 +57,25 @@ def create(archive: Archive, data: dict[str, Any], actor: Actor) -> Contract:
         raise Forbidden("只有销售业务员或销售经理可以创建合同。")
     if archive.regions and data["region"] not in archive.regions:
         raise InvalidData({"region": [f"未知区域，可选：{'、'.join(archive.regions)}。"]})
+    # The standard template of its business type, as it stands now (its version is recorded).
+    data = {**data, "business_type": data.get("business_type") or archive.default_business_type}
+    template = template_register.active(archive.catalogue, sales_contract.TEMPLATE,
+                                        data["business_type"])  # fmt: skip
     canonical = ContractSchema().dump(data)
     digest = input_digest(canonical)
     total = sales_contract.total_of(data["items"])
     with numbered(archive, archive.number_pattern, data["signed_on"]) as reserved:
         number = reserved.number
         rendition = render(
-            archive, sales_contract.TEMPLATE, sales_contract.context(number, data),
+            archive, template, sales_contract.context(number, data),
             sales_contract.properties(number, data),
         )  # fmt: skip
         with Filing(archive) as filing:
             filing.use(reserved)
             contract = Contract(
                 contract_no=number, status="draft", region=data["region"],
-                signed_on=data["signed_on"], seller_name=data["seller"]["name"],
+                signed_on=data["signed_on"], business_type=data["business_type"],
+                seller_name=data["seller"]["name"],
                 buyer_name=data["buyer"]["name"], total=total, original_total=total,
                 paid=Decimal(0), due_on=data["payment"]["due_on"], data=canonical,
                 terms=canonical, input_sha256=digest, created_by=actor.name, owner=actor.name,
@@ -328,6 +333,7 @@ def summary(contract: Contract, *, as_of: dt.date | None = None) -> dict[str, An
         "archival_code": contract.archival_code,
         "status": contract.status,
         "region": contract.region,
+        "business_type": contract.business_type,
         "signed_on": contract.signed_on.isoformat(),
         "seller": contract.terms["seller"],
         "buyer": contract.terms["buyer"],

@@ -15,13 +15,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from archive import outbox, users
+from archive import outbox, template_register, users
 from archive.catalogue import Catalogue
 from archive.indexing import Indexer
 from archive.models import Document, Record
 from archive.search import get_engine
 from archive.storage import Storage
-from schemas.labels import DEFAULT_ZONE
+from schemas.labels import BUSINESS_TYPES, DEFAULT_ZONE
 from templates.convert import Converter
 from templates.render import Renderer
 from templates.uploads import UploadLimits
@@ -51,6 +51,8 @@ class Archive:
         delivery_number_pattern: str = "FH-{year:04d}{month:02d}-{seq:04d}",
         major_share: Decimal = Decimal("0.10"),
         regions: list[str] | None = None,
+        business_types: list[str] | None = None,
+        default_business_type: str = "",
         departments: list[str] | None = None,
         token_days: int = users.DEFAULT_TOKEN_DAYS,
         archival_pattern: str = "HT·{year}·{region}·{seq:04d}",
@@ -76,6 +78,10 @@ class Archive:
         self.delivery_number_pattern = delivery_number_pattern
         self.major_share = Decimal(major_share)
         self.regions = list(regions or [])
+        # The business types whose sales-contract template start-up registers (more can be
+        # added in the register), and the one a contract gets when it names none.
+        self.business_types = list(business_types or BUSINESS_TYPES)
+        self.default_business_type = default_business_type or self.business_types[0]
         # The departments people belong to, and how many days a new API token lives.
         self.departments = list(departments or users.DEPARTMENTS)
         self.token_days = token_days
@@ -95,8 +101,10 @@ class Archive:
         self.catalogue.on_commit(outbox.TOPIC, self.indexer.committed)
 
     def open(self) -> Archive:
-        """Migrate the catalogue, remove what an interrupted filing left, open the index."""
+        """Migrate the catalogue, register the bundled templates it lacks, remove what an
+        interrupted filing left, open the index."""
         self.catalogue.migrate()
+        template_register.seed(self)
         self.heal()
         self.index.open()
         return self

@@ -23,13 +23,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive import numbering
+from archive import numbering, template_register
 from archive.codes import document_code
 from archive.dossier import Changed
 from archive.models import Contract, Document
 from archive.numbering import Reserved
 from archive.outbox import enqueue
 from templates import pdf as pdfs
+from templates.render import TemplateFile
 from templates.text import docx_text
 
 if TYPE_CHECKING:
@@ -57,14 +58,21 @@ class Rendition:
     text: str  # the document's words, for the search index
     template_name: str
     template_sha256: str
+    template_version_id: int | None  # the register's version it was made with
     renderer: str
     libreoffice_version: str
 
 
 def render(
-    archive: Archive, template: str, context: dict[str, Any], properties: dict[str, str]
+    archive: Archive,
+    template: str | TemplateFile,
+    context: dict[str, Any],
+    properties: dict[str, str],
 ) -> Rendition:
-    """Fill ``template`` and convert it to a finished PDF/A with an embedded CJK font."""
+    """Fill ``template`` and convert it to a finished PDF/A with an embedded CJK font: a
+    version from ``template_register``, or the active version of a kind of template."""
+    if isinstance(template, str):
+        template = template_register.active(archive.catalogue, template)
     for families in archive.renderer.fonts(template).values():
         for family in families:
             pdfs.require_font_installed(family)
@@ -74,7 +82,8 @@ def render(
     return Rendition(
         docx=word.data, pdf=raw, text=docx_text(word.data),
         template_name=word.template.name,
-        template_sha256=word.template.sha256, renderer=word.renderer,
+        template_sha256=word.template.sha256, template_version_id=word.template.version_id,
+        renderer=word.renderer,
         libreoffice_version=archive.converter.libreoffice_version(),
     )  # fmt: skip
 
@@ -185,7 +194,8 @@ class Filing:
                 filename=f"{title}-{number}.{fmt}", media_type=MEDIA_TYPES[fmt],
                 sha256=self.store(data), size=len(data),
                 template_name=rendition.template_name,
-                template_sha256=rendition.template_sha256, input_sha256=input_sha256,
+                template_sha256=rendition.template_sha256,
+                template_version_id=rendition.template_version_id, input_sha256=input_sha256,
                 renderer=rendition.renderer,
                 libreoffice_version=rendition.libreoffice_version if fmt == "pdf" else None,
                 text=rendition.text if fmt == "docx" else None, created_by=actor,

@@ -13,11 +13,14 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -181,6 +184,9 @@ class Contract(Base):
     # 密级: a confidential contract is read by its owner, the owner's manager and directors,
     # and by others only through an access request a director approved.
     confidential: Mapped[bool] = mapped_column(default=False, index=True)
+    # 销售业务类型 (设备买卖, 零部件供货 …): which standard template drafted it. None for
+    # contracts filed before the template register (0014).
+    business_type: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     approved_by: Mapped[str | None] = mapped_column(String(50))
@@ -291,6 +297,9 @@ class Document(Base):
     size: Mapped[int] = mapped_column(Integer)
     template_name: Mapped[str | None] = mapped_column(String(100))
     template_sha256: Mapped[str | None] = mapped_column(String(64))
+    # The registered version of the template it was made with (None: filed before 0014, or
+    # made from a template file the register never held).
+    template_version_id: Mapped[int | None] = mapped_column(ForeignKey("template_versions.id"))
     input_sha256: Mapped[str | None] = mapped_column(String(64))
     renderer: Mapped[str | None] = mapped_column(String(100))
     libreoffice_version: Mapped[str | None] = mapped_column(String(50))
@@ -464,3 +473,63 @@ class Loan(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
     contract: Mapped[Contract] = relationship()
+
+
+class Template(Base):
+    """A template in the register: one kind (sales_contract, amendment …) and, for sales
+    contracts, one business type (设备买卖 …); its wording lives in its versions."""
+
+    __tablename__ = "templates"
+    __table_args__ = (UniqueConstraint("kind", "business_type"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    # "" for the kinds that have one template for all business.
+    business_type: Mapped[str] = mapped_column(String(40), default="")
+    name: Mapped[str] = mapped_column(String(100))
+    created_by: Mapped[str] = mapped_column(String(50))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    versions: Mapped[list[TemplateVersion]] = relationship(
+        back_populates="template", order_by="TemplateVersion.number"
+    )
+
+
+class TemplateVersion(Base):
+    """One Word file of a template. Its bytes never change; a change is a new version.
+    draft → active (exactly one per template) → retired."""
+
+    __tablename__ = "template_versions"
+    __table_args__ = (
+        UniqueConstraint("template_id", "number"),
+        # Exactly one active version per template, whatever two admins do at once.
+        Index(
+            "one_active_version",
+            "template_id",
+            unique=True,
+            sqlite_where=text("state = 'active'"),
+            postgresql_where=text("state = 'active'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("templates.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    # Kept in the catalogue (tens of KB): backed up, restored and shared by every node with it.
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(200))
+    # bundled (shipped with hetong) | upload
+    origin: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    # What the upload check changed in the file (e.g. East-Asian text tagged zh-CN).
+    fixes: Mapped[list[str] | None] = mapped_column(JSON)
+    uploaded_by: Mapped[str] = mapped_column(String(50))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    activated_by: Mapped[str | None] = mapped_column(String(50))
+    activated_at: Mapped[dt.datetime | None]
+    retired_at: Mapped[dt.datetime | None]
+
+    template: Mapped[Template] = relationship(back_populates="versions")

@@ -67,6 +67,9 @@ class ContractSchema(StrictSchema):
     """A sales contract as submitted. Totals are never accepted: the service computes them."""
 
     region = Text(required=True, max_length=20)
+    business_type = Text(max_length=40, metadata={
+        "description": "销售业务类型（设备买卖、零部件供货 …）：用该类型正在使用的标准合同模板；"
+                       "省略时为默认类型"})  # fmt: skip
     signed_on = fields.Date(required=True)
     signed_at = Text(required=True, max_length=LINE)
     seller = fields.Nested(PartySchema, required=True)

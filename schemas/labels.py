@@ -10,6 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+# Sales-contract business types (销售业务类型) when none are configured: each has its own
+# standard template in the register (HETONG_BUSINESS_TYPES).
+BUSINESS_TYPES = ("设备买卖", "零部件供货", "框架协议")
 ROLE_NAMES = {"clerk": "销售业务员", "staff": "职员", "manager": "销售经理",
               "archivist": "档案管理员", "director": "总经理", "admin": "管理员"}  # fmt: skip
 STATUS_NAMES = {"draft": "草稿", "effective": "已生效", "completed": "已履行完毕",
@@ -36,6 +39,9 @@ ACTION_NAMES = {
     "access_request.create": "提交查阅申请", "access_request.approve": "批准查阅申请",
     "access_request.reject": "驳回查阅申请", "access_request.withdraw": "撤回查阅申请",
     "loan.lend": "借出", "loan.return": "归还",
+    "template.create": "新增合同模板", "template.upload": "上传模板版本",
+    "template.activate": "启用模板版本", "template.retire": "停用模板版本",
+    "template.preview": "以合同数据预览模板",
     "fixity.check": "文件核验", "fixity.failed": "文件缺失或损坏",
     "fixity.repair": "从备份修复文件", "backup.create": "备份", "backup.restore": "从备份恢复",
     "retention.destroy_replayed": "按销毁日志重做销毁",

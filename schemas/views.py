@@ -31,6 +31,13 @@ class FileLinkSchema(Schema):
     verified_at = _maybe("最近一次核验确认文件完好的时间（UTC，ISO 8601）；未核验为 null")
 
 
+class TemplateUsedSchema(Schema):
+    title = _str("模板（销售合同·设备买卖 等）")
+    version = fields.Integer(metadata={"description": "版本号"})
+    sha256 = _str("模板文件的 SHA-256")
+    url = _str("模板版本的地址")
+
+
 class DocumentViewSchema(Schema):
     kind = _enum(KINDS, "文件类型")
     number = _str("文件编号")
@@ -47,6 +54,8 @@ class DocumentViewSchema(Schema):
         fields.String(),
         metadata={"description": "归档件中已清除的内容（脚本、动作、嵌入文件、表单）"},
     )
+    template = fields.Nested(TemplateUsedSchema, allow_none=True, metadata={
+        "description": "生成它的模板版本（上传件、模板库之前归档的文件为 null）"})  # fmt: skip
 
 
 class PartyViewSchema(Schema):
@@ -89,6 +98,7 @@ class PaymentTermsViewSchema(Schema):
 
 class TermsViewSchema(Schema):
     region = _str("区域")
+    business_type = _maybe("销售业务类型")
     signed_on = _str("签订日期")
     signed_at = _str("签订地点")
     seller = fields.Nested(PartyViewSchema)
@@ -127,6 +137,7 @@ class ContractSummarySchema(Schema):
     archival_code = _maybe("档号")
     status = _enum(STATUSES, "状态")
     region = _str("区域")
+    business_type = _maybe("销售业务类型（模板库之前的合同为 null）")
     signed_on = _str("签订日期")
     seller = fields.Nested(PartyViewSchema)
     buyer = fields.Nested(PartyViewSchema)
@@ -308,7 +319,7 @@ class AccessEntrySchema(Schema):
     at = _str("时间")
     user = _str("查阅人")
     action = _enum(("document.download", "dossier.view", "volume.export", "search.export",
-                    "access_log.export", "loan.lend"))  # fmt: skip
+                    "access_log.export", "loan.lend", "template.preview"))  # fmt: skip
     contract_no = _maybe("合同编号或案卷")
     purpose = _maybe("用途")
     client = _maybe("来源")

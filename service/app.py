@@ -107,6 +107,7 @@ def _register_api(app: Flask) -> None:
         receivables,
         retention,
         search,
+        templates,
         volumes,
     )
 
@@ -121,6 +122,7 @@ def _register_api(app: Flask) -> None:
         (receivables.blp, "receivables"), (search.blp, "search"), (access.blp, "access-log"),
         (volumes.blp, "volumes"), (retention.blp, "retention"), (retention.holds, "contracts"),
         (loans.blp, "loans"), (access_requests.blp, "access-requests"),
+        (templates.blp, "templates"),
     ):  # fmt: skip
         api.register_blueprint(blp, url_prefix=f"{API_PREFIX}/{prefix}")
 

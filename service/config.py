@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from schemas.labels import zone
+from schemas.labels import BUSINESS_TYPES, zone
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,23 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "DATABASE_URL", "", "SQLAlchemy URL; empty means SQLite at DATA_DIR/catalogue.sqlite3."
     ),
-    Setting("TEMPLATE_DIR", "", "Folder of Word templates; empty means the bundled ones."),
+    Setting(
+        "TEMPLATE_DIR",
+        "",
+        "Folder of the Word templates registered as version 1 (and followed while their "
+        "version is active); empty means the bundled ones. Upload new versions instead.",
+    ),
+    Setting(
+        "BUSINESS_TYPES",
+        list(BUSINESS_TYPES),
+        "Business types (销售业务类型) that get a sales-contract template at start; "
+        "administrators can add more in the template register.",
+    ),
+    Setting(
+        "DEFAULT_BUSINESS_TYPE",
+        "",
+        "Business type of a contract that names none; empty means the first of BUSINESS_TYPES.",
+    ),
     Setting(
         "CONTRACT_NUMBER_PATTERN",
         "HT-{year:04d}{month:02d}-{seq:04d}",

@@ -40,6 +40,8 @@ def build_archive(values: dict[str, Any]) -> Archive:
         delivery_number_pattern=values["DELIVERY_NUMBER_PATTERN"],
         major_share=Decimal(str(values["MAJOR_CHANGE_SHARE"])),
         regions=values["REGIONS"],
+        business_types=_listed(values["BUSINESS_TYPES"]),
+        default_business_type=values["DEFAULT_BUSINESS_TYPE"],
         departments=values["DEPARTMENTS"],
         token_days=values["TOKEN_DAYS"],
         archival_pattern=values["ARCHIVAL_CODE_PATTERN"],

@@ -17,7 +17,7 @@ from marshmallow import EXCLUDE, Schema, missing, post_load
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.datastructures import MultiDict
 
-from archive import contracts, loans
+from archive import contracts, loans, template_register
 from archive.models import Amendment, Contract, Delivery, Document, Payment
 from archive.receivables import payment_state
 from schemas.fields import positive_int
@@ -224,15 +224,20 @@ def download_url(contract: Contract, doc: Document) -> str:
 
 
 def documents(contract: Contract, number: str | None = None) -> list[dict[str, Any]]:
-    """Stored files grouped by document (one entry per document, a link per format)."""
+    """Stored files grouped by document (one entry per document, a link per format), each
+    with the template version it was made with."""
     grouped: dict[tuple[str, str], dict[str, Any]] = {}
+    made_with = template_register.labels(
+        get_archive().catalogue, {d.template_version_id for d in contract.documents}
+    )
     for doc in contract.documents:
         if number is not None and doc.number != number:
             continue
         entry = grouped.setdefault(
             (doc.kind, doc.number),
             {"kind": doc.kind, "number": doc.number, "title": TITLES.get(doc.kind, doc.kind),
-             "archival_code": doc.archival_code, "created_at": _iso(doc.created_at)},
+             "archival_code": doc.archival_code, "created_at": _iso(doc.created_at),
+             "template": _template(made_with.get(doc.template_version_id))},
         )  # fmt: skip
         entry[doc.format] = {"url": download_url(contract, doc), "sha256": doc.sha256,
                              "size": doc.size, "filename": doc.filename,
@@ -240,6 +245,13 @@ def documents(contract: Contract, number: str | None = None) -> list[dict[str, A
         if doc.removed:
             entry["removed"] = doc.removed
     return list(grouped.values())
+
+
+def _template(label: template_register.Label | None) -> dict[str, Any] | None:
+    if label is None:
+        return None
+    url = url_for("templates.show_version", template_id=label.template_id, number=label.number)
+    return {"title": label.title, "version": label.number, "sha256": label.sha256, "url": url}
 
 
 def contract_view(contract: Contract, *, as_of: dt.date | None = None) -> dict[str, Any]:

@@ -157,6 +157,10 @@ def _release(archive, w: World, key: str) -> None:
 
 
 PURPOSE = {"purpose": "核对合同条款"}
+ID_RULE = "int(max=9223372036854775807)"
+TEMPLATE, VERSION = f"<{ID_RULE}:template_id>", f"<{ID_RULE}:number>"
+# Whole-number parts of a route, where a name means a string elsewhere (a record's number).
+WHOLE = {"template_id": "1", "number": "1"}
 RULES: dict[tuple[str, str], Probe] = {
     ("GET", "/healthz"): Probe(public()),
     ("GET", f"{API}/openapi.json"): Probe(public()),
@@ -259,6 +263,23 @@ RULES: dict[tuple[str, str], Probe] = {
     ("POST", f"{API}/access-requests/<int(max=9223372036854775807):request_id>/withdraw"): Probe(
         everyone(404)
     ),
+    # The template register: everyone reads it; only an administrator changes it (here: a
+    # business type that has its template already, a file that is not Word, version 1 that
+    # is active already and cannot be set aside).
+    ("GET", f"{API}/templates"): Probe(everyone()),
+    ("POST", f"{API}/templates"): Probe(
+        roles((), 409), body=lambda w, k: {"business_type": "设备买卖"}
+    ),
+    ("GET", f"{API}/templates/{TEMPLATE}"): Probe(everyone()),
+    ("POST", f"{API}/templates/{TEMPLATE}/versions"): Probe(roles((), 422), files=True),
+    ("GET", f"{API}/templates/{TEMPLATE}/versions/{VERSION}"): Probe(everyone()),
+    ("GET", f"{API}/templates/{TEMPLATE}/versions/{VERSION}/file"): Probe(everyone()),
+    # A preview with a contract's data names its purpose (422 for everyone, before any work).
+    ("GET", f"{API}/templates/{TEMPLATE}/versions/{VERSION}/preview"): Probe(
+        everyone(422), query={"contract": "HT-000000-0000"}
+    ),
+    ("POST", f"{API}/templates/{TEMPLATE}/versions/{VERSION}/activate"): Probe(roles((), 200)),
+    ("POST", f"{API}/templates/{TEMPLATE}/versions/{VERSION}/retire"): Probe(roles((), 409)),
     ("GET", f"{API}/loans"): Probe(everyone()),
     ("GET", f"{API}/loans/<int(max=9223372036854775807):loan_id>"): Probe(everyone(404)),
     ("POST", f"{API}/loans/<int(max=9223372036854775807):loan_id>/return"): Probe(
@@ -289,8 +310,11 @@ def _url(rule: str, w: World, key: str) -> str:
     out = rule
     while "<" in out:
         start, end = out.index("<"), out.index(">")
-        name = out[start + 1 : end].split(":")[-1]
-        out = out[:start] + values[name] + out[end + 1 :]
+        converter, _, name = out[start + 1 : end].rpartition(":")
+        value = (
+            values[name] if not converter.startswith("int") or name not in WHOLE else WHOLE[name]
+        )
+        out = out[:start] + value + out[end + 1 :]
     return out
 
 

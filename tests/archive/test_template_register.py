@@ -1,0 +1,71 @@
+"""The register keeps the bundled templates as version 1: documents filed before it existed
+are linked to the version with their very file, and a new release's bundled file replaces a
+bundled version still in use — never a wording the business uploaded."""
+
+from __future__ import annotations
+
+import shutil
+
+from sqlalchemy import delete, select, update
+
+from archive import template_register
+from archive.actor import SYSTEM
+from archive.models import Contract, Document, Template, TemplateVersion
+from templates import BUNDLED
+from templates.render import Renderer
+from tests.conftest import BOTH_DATABASES
+from tests.helpers import offered
+
+pytestmark = BOTH_DATABASES
+
+
+def versions(archive, title: str) -> list[tuple[int, str, str]]:
+    found = {template_register.title(t): t for t in template_register.listing(archive.catalogue)}
+    return [(v.number, v.state, v.origin) for v in found[title].versions]
+
+
+def test_documents_filed_before_the_register_name_its_version_1(archive, create):
+    contract_no = create()["contract_no"]
+    with archive.catalogue.writing() as session:  # the catalogue as release 0013 left it
+        session.execute(update(Document).values(template_version_id=None))
+        session.execute(update(Contract).values(business_type=None))
+        session.execute(delete(TemplateVersion))
+        session.execute(delete(Template))
+
+    template_register.seed(archive)
+
+    with archive.catalogue.reading() as session:
+        linked = session.scalars(
+            select(Document.template_version_id)
+            .join(Contract)
+            .where(Contract.contract_no == contract_no, Document.kind == "sales_contract")
+        ).all()
+    labels = template_register.labels(archive.catalogue, set(linked))
+    assert {(label.title, label.number) for label in labels.values()} == {("销售合同·设备买卖", 1)}
+
+
+def test_a_new_release_replaces_bundled_versions_but_not_the_business_own(archive, tmp_path):
+    folder = tmp_path / "release-2"
+    shutil.copytree(BUNDLED, folder)
+    archive.renderer = Renderer(folder)
+    own = template_register.listing(archive.catalogue)[0]  # 销售合同·设备买卖
+    assert template_register.title(own) == "销售合同·设备买卖"
+
+    def reworded(document):
+        document.paragraphs[-1].insert_paragraph_before("第二版措辞。")
+
+    uploaded = template_register.upload(archive, own.id, offered(reworded), SYSTEM)
+    template_register.activate(archive.catalogue, own.id, uploaded.number, SYSTEM)
+
+    # The next release changes the bundled sales contract and amendment.
+    (folder / "sales_contract.docx").write_bytes(offered(reworded))
+    (folder / "amendment.docx").write_bytes(offered(reworded, kind="amendment"))
+    template_register.seed(archive)
+    template_register.seed(archive)  # a second start changes nothing more
+
+    assert versions(archive, "销售合同·设备买卖") == [(1, "retired", "bundled"),
+                                                    (2, "active", "upload")]  # fmt: skip
+    assert versions(archive, "销售合同·零部件供货") == [(1, "retired", "bundled"),
+                                                      (2, "active", "bundled")]  # fmt: skip
+    assert versions(archive, "补充协议") == [(1, "retired", "bundled"), (2, "active", "bundled")]
+    assert versions(archive, "发货通知单") == [(1, "active", "bundled")]
