@@ -16,6 +16,7 @@ from service.cli import (
     loans,
     retention,
     system,
+    templates,
     users,
     words,
 )
@@ -38,7 +39,7 @@ def main(ctx: click.Context, data_dir: str | None, acting_as: str | None, verbos
 
 
 for command in (
-    system.serve, system.show_settings, system.templates_group, users.group, contracts.group,
+    system.serve, system.show_settings, templates.group, users.group, contracts.group,
     contracts.receivables_cmd, library.search, library.reindex, library.index_group,
     library.volumes_group, retention.group, loans.group, backup.group, audit.group,
     fixity.group,

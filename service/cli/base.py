@@ -160,7 +160,12 @@ def domain_errors(func):
             for path, messages in exc.errors.items():  # the path in the file, and its label
                 label = field_label(path)
                 named_path = f"{path}（{label}）" if label and label != path else path
-                click.echo(f"  {named_path}：{' '.join(messages)}", err=True)
+                if len(messages) == 1:
+                    click.echo(f"  {named_path}：{messages[0]}", err=True)
+                else:  # a refused template's problems: one a line, each with its place
+                    click.echo(f"  {named_path}：", err=True)
+                    for message in messages:
+                        click.echo(f"    {message}", err=True)
             sys.exit(EXIT_INVALID)
         except NotFound as exc:
             fail(exc.message, EXIT_NOT_FOUND)
