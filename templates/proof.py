@@ -349,3 +349,14 @@ def _pages(source: Path, stem: Path, dpi: int) -> list[Path]:
             image.replace(page)
             pages.append(page)
     return pages
+
+
+def page_images(data: bytes, *, dpi: int = 60, pages: int = 6) -> list[bytes]:
+    """The first ``pages`` pages of a PDF as PNG images (for a preview side by side)."""
+    with tempfile.TemporaryDirectory(prefix="hetong-pages-") as work:
+        source = Path(work) / "in.pdf"
+        source.write_bytes(data)
+        subprocess.run([PDFTOPPM, "-png", "-r", str(dpi), "-l", str(pages), str(source),
+                        f"{work}/p"], check=True, capture_output=True, timeout=60)  # fmt: skip
+        found = sorted(Path(work).glob("p-*.png"), key=lambda p: int(p.stem[2:]))
+        return [image.read_bytes() for image in found]

@@ -7,7 +7,17 @@ from decimal import Decimal
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from archive import amendments, audit, contracts, deliveries, loans, payments, retention, scans
+from archive import (
+    amendments,
+    audit,
+    contracts,
+    deliveries,
+    loans,
+    payments,
+    retention,
+    scans,
+    template_register,
+)
 from archive.errors import ArchiveError, InvalidData, validated
 from archive.models import Contract
 from schemas.contract import OwnerChangeSchema, SecrecyChangeSchema, StatusChangeSchema
@@ -56,6 +66,7 @@ def index():
 @login_required("clerk", "manager")
 def new():
     values: dict[str, str] = {"region": get_archive().regions[0] if get_archive().regions else "",
+                              "business_type": get_archive().default_business_type,
                               "signed_on": dt.date.today().isoformat(),
                               "transport.freight_paid_by": "seller"}  # fmt: skip
     errors: dict[str, list[str]] = {}
@@ -78,8 +89,11 @@ def new():
         else:
             flash(f"已生成合同 {contract.contract_no}。", "ok")
             return redirect(url_for(".show", contract_no=contract.contract_no))
-    return render_template("contracts/new.html", values=values, errors=errors, items=items,
-                           regions=get_archive().regions), 422 if errors else 200  # fmt: skip
+    return render_template(
+        "contracts/new.html", values=values, errors=errors, items=items,
+        regions=get_archive().regions,
+        business_types=template_register.business_types(get_archive().catalogue),
+    ), 422 if errors else 200  # fmt: skip
 
 
 @bp.get("/<contract_no>")
@@ -100,10 +114,14 @@ def show(contract_no: str):
 
 
 def _documents(contract: Contract) -> list[dict]:
+    made_with = template_register.labels(
+        get_archive().catalogue, {d.template_version_id for d in contract.documents}
+    )
     grouped: dict[str, dict] = {}
     for doc in contract.documents:
-        entry = grouped.setdefault(doc.number, {"kind": doc.kind, "number": doc.number,
-                                                "code": doc.archival_code})  # fmt: skip
+        entry = grouped.setdefault(doc.number, {
+            "kind": doc.kind, "number": doc.number, "code": doc.archival_code,
+            "template": made_with.get(doc.template_version_id)})  # fmt: skip
         entry[doc.format] = doc
     return list(grouped.values())
 
