@@ -88,7 +88,8 @@ def outcome_counts(counts: dict[str, int]) -> str:
 # segment by segment ("seller.name" → 供方·名称) unless it has a label of its own.
 FIELD_NAMES = {
     # a contract
-    "region": "区域", "signed_on": "签订日期", "signed_at": "签订地点", "seller": "供方",
+    "region": "区域", "business_type": "业务类型", "signed_on": "签订日期",
+    "signed_at": "签订地点", "seller": "供方",
     "buyer": "需方", "name": "名称", "address": "地址", "representative": "代表人",
     "phone": "电话", "bank": "开户银行", "account": "账号", "tax_id": "税号", "items": "产品",
     "spec": "规格型号", "unit": "单位", "quantity": "数量", "unit_price": "单价",

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import click
 
-from archive import amendments, contracts, deliveries, payments, receivables, retention
+from archive import (
+    amendments,
+    contracts,
+    deliveries,
+    payments,
+    receivables,
+    retention,
+    template_register,
+)
 from archive.errors import NotFound, validated
 from schemas.dossier import AmendmentSchema, DeliveryNoticeSchema, PaymentSchema
 from schemas.labels import STATUS_NAMES
@@ -76,11 +84,21 @@ def show(obj: Context, contract_no: str, purpose: str | None) -> None:
     """以 JSON 显示合同（记入查阅登记）。"""
     contract = contracts.view(obj.archive, contract_no, obj.actor(), purpose=purpose)
     body = contracts.dossier(contract)
+    used = {d.template_version_id for d in contract.documents}
+    made_with = template_register.labels(obj.archive.catalogue, used)
     body["documents"] = [
         {"kind": d.kind, "number": d.number, "format": d.format, "sha256": d.sha256,
-         "filename": d.filename} for d in contract.documents
+         "filename": d.filename, "template": _template(made_with.get(d.template_version_id))}
+        for d in contract.documents
     ]  # fmt: skip
     click.echo(json.dumps(body, ensure_ascii=False, indent=2))
+
+
+def _template(label: template_register.Label | None) -> dict | None:
+    """The template version a document was made with, as the dossier names it."""
+    if label is None:
+        return None
+    return {"title": label.title, "version": label.number, "sha256": label.sha256}
 
 
 @group.command("status")

@@ -3,11 +3,15 @@ with the place of each problem), preview, activate, and a check that covers the 
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from pypdf import PdfReader
 
 from service.cli import main
 from tests.helpers import misspell, offered, pdf_text
 
+DATA = Path(__file__).resolve().parents[1] / "data"
 WORDING = "本合同一式肆份，双方各执贰份"
 
 
@@ -47,6 +51,13 @@ def test_an_operator_uploads_previews_and_activates_a_version(runner, archive, t
     assert runner.invoke(main, ["templates", "activate", "销售合同·设备买卖", "2"]).exit_code == 0
     listed = runner.invoke(main, ["templates", "list"]).output
     assert "第 1 版\t已停用" in listed and "第 2 版\t使用中\t上传" in listed
+
+    body = json.loads((DATA / "contract.json").read_text("utf-8")) | {"business_type": "设备买卖"}
+    (tmp_path / "c.json").write_text(json.dumps(body, ensure_ascii=False), "utf-8")
+    number = runner.invoke(main, ["contracts", "create", str(tmp_path / "c.json")]).output.strip()
+    shown = json.loads(runner.invoke(main, ["contracts", "show", number]).output)
+    assert shown["business_type"] == "设备买卖"
+    assert {d["template"]["version"] for d in shown["documents"]} == {2}
 
     checked = runner.invoke(main, ["templates", "check"])
     assert checked.exit_code == 0, checked.output
