@@ -297,6 +297,15 @@ def cases() -> list[Case]:
     ]  # fmt: skip
 
 
+def hard_case(kind: str) -> dict[str, Any]:
+    """The first hard case of ``kind`` (the check's sample when it has none): what an upload's
+    trial rendering fills a new version with."""
+    for case in cases():
+        if case.template == kind:
+            return case.context()
+    return check.SPECS[kind].sample_context()
+
+
 def all_cases(renderer: Renderer) -> list[Case]:
     """The hard cases, and the check's sample for a template that has none here."""
     found = cases()

@@ -2,8 +2,9 @@
 
 Everything that parses the file runs in ``templates.template_worker``, a boxed process (see
 ``templates.uploads``): the zip's bounds, what a template must not carry, the tags and parts
-(``templates.inspection``), the fonts and a trial rendering with the sample data. Here, the
-rendered sample goes through a converter worker to PDF/A, as every document does.
+(``templates.inspection``), the fonts and a trial rendering with the hard case of its kind
+(``templates.proof``). Here, the rendered trial goes through a converter worker to PDF/A, as
+every document does.
 """
 
 from __future__ import annotations

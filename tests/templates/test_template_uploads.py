@@ -112,3 +112,63 @@ def test_every_bundled_template_passes_the_upload_check_with_its_trial_conversio
     data = (BUNDLED / f"{kind}.docx").read_bytes()
     checked = check_template(data, kind, LIMITS, converter)
     assert (checked.problems, checked.fixes, checked.data) == ([], [], data)
+
+
+RELS = "word/_rels/document.xml.rels"
+TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+
+
+def related(rel_type: str, target: str, mode: str = "", use: str = "") -> bytes:
+    """The bundled contract with one more relationship (``mode``: its TargetMode attribute as
+    typed) and, when ``use`` is given, a run in the body that names it."""
+
+    def rels(xml: str) -> str:
+        extra = f'<Relationship Id="rId99" Type="{TYPE}{rel_type}" Target="{target}"{mode}/>'
+        return xml.replace("</Relationships>", extra + "</Relationships>")
+
+    def body(xml: str) -> str:
+        return xml.replace("</w:body>", f"<w:p>{use}</w:p></w:body>") if use else xml
+
+    return rezipped(offered(), {RELS: rels, "word/document.xml": body})
+
+
+LINKED_PICTURE = ('<w:r><w:drawing><wp:inline xmlns:wp="http://schemas.openxmlformats.org/'
+                  'drawingml/2006/wordprocessingDrawing"><a:graphic xmlns:a="http://schemas.'
+                  'openxmlformats.org/drawingml/2006/main"><a:graphicData><a:blip r:link="rId99"/>'
+                  "</a:graphicData></a:graphic></wp:inline></w:drawing></w:r>")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        related("image", "http://intranet.example/a.png", " TargetMode='External'"),
+        related("image", "file:///etc/passwd", ' TargetMode = "External" '),
+        # declared a hyperlink, used by a picture: LibreOffice would fetch it
+        related("hyperlink", "file:///etc/passwd", ' TargetMode="External"', LINKED_PICTURE),
+    ],
+    ids=["single-quotes", "spaces", "hyperlink-used-as-picture"],
+)
+def test_an_external_target_in_any_spelling_or_disguise_is_refused(data):
+    assert "外部内容" in refused(data)
+
+
+@pytest.mark.parametrize("rel_type", ["oleObject", "package", "aFChunk", "attachedTemplate"])
+def test_embedded_objects_are_refused_by_their_kind_not_their_file_name(rel_type):
+    assert "嵌入" in refused(related(rel_type, "media/object1.xlsx"))
+
+
+def test_an_imported_document_in_a_footer_is_refused():
+    def footer_chunk(xml: str) -> str:
+        extra = f'<Relationship Id="rId98" Type="{TYPE}aFChunk" Target="chunk.mht"/>'
+        return xml.replace("</Relationships>", extra + "</Relationships>")
+
+    data = rezipped(offered(), add={"word/_rels/footer1.xml.rels": footer_chunk(
+        '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+        'package/2006/relationships"></Relationships>'), "word/chunk.mht": b"MIME"})  # fmt: skip
+    assert "嵌入" in refused(data)
+
+
+def test_a_hyperlink_a_reader_follows_stays():
+    link = '<w:hyperlink r:id="rId99"><w:r><w:t>公司网站</w:t></w:r></w:hyperlink>'
+    data = related("hyperlink", "https://www.example.com/", ' TargetMode="External"', link)
+    assert check_template(data, "sales_contract", LIMITS, None).problems == []
