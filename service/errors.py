@@ -166,6 +166,13 @@ def register_error_handlers(app: Flask) -> None:
                               **{"Retry-After": retry_after})  # fmt: skip
 
     @app.errorhandler(TemplateProblem)
+    def _template_problem(exc: TemplateProblem):
+        # The active template cannot make this document from these data (a bound it hit, or a
+        # condition the upload's trial did not reach): nothing was kept, an administrator acts.
+        log.error("template problem: %s", exc)
+        message = f"{exc}。未保存任何内容：请管理员检查该模板（模板库），或启用另一版本。"
+        return error_response(422, message, errors={"template": [str(exc)]})
+
     @app.errorhandler(StorageError)
     def _server_fault(exc: Exception):
         log.exception("server fault")

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from docx import Document
+from docx.oxml.ns import qn
+from docx.text.paragraph import Paragraph as DocxParagraph
 from marshmallow import Schema, fields
 
 from templates import pdf
@@ -75,23 +77,37 @@ def inspect(data: bytes, kind: str, *, converter: Converter | None = None,
 
 
 def _paragraphs(document: Any) -> Iterator[tuple[str, str]]:
-    """(place, whole text) of every paragraph: body, tables, headers, footers."""
+    """(place, whole text) of every paragraph: body, tables, headers, footers — and those
+    the structure above does not reach (content controls, text boxes, nested tables)."""
+    seen: set[Any] = set()  # the w:p elements named above (kept alive, so compared as such)
+
+    def named(place: str, paragraph: Any) -> tuple[str, str]:
+        seen.add(paragraph._p)
+        return place, paragraph.text
+
     for n, paragraph in enumerate(document.paragraphs, 1):
-        yield f"正文第 {n} 段", paragraph.text
+        yield named(f"正文第 {n} 段", paragraph)
     for t, table in enumerate(document.tables, 1):
         for r, row in enumerate(table.rows, 1):
             for c, cell in enumerate(row.cells, 1):
                 for paragraph in cell.paragraphs:
-                    yield f"第 {t} 个表格第 {r} 行第 {c} 列", paragraph.text
+                    yield named(f"第 {t} 个表格第 {r} 行第 {c} 列", paragraph)
+    parts = [("正文（内容控件、文本框等）", document.element.body)]
     for section in document.sections:
         for where, part in (("页眉", section.header), ("页脚", section.footer)):
             for paragraph in part.paragraphs:
-                yield where, paragraph.text
+                yield named(where, paragraph)
             for table in part.tables:
                 for row in table.rows:
                     for cell in row.cells:
                         for paragraph in cell.paragraphs:
-                            yield where, paragraph.text
+                            yield named(where, paragraph)
+            parts.append((where, part._element))
+    for where, element in parts:
+        for p in element.iter(qn("w:p")):
+            if p not in seen:
+                seen.add(p)
+                yield where, DocxParagraph(p, None).text
 
 
 def _tags(paragraphs: list[tuple[str, str]], schema: Schema, sample: Any) -> list[Problem]:
@@ -107,6 +123,10 @@ def _tags(paragraphs: list[tuple[str, str]], schema: Schema, sample: Any) -> lis
             if isinstance(element, fields.List):
                 first = example[0] if isinstance(example, list) and example else None
                 loops[found[1]] = (element.inner, first)
+            elif element is not None:  # an unknown name is reported below, as any other
+                problems.append(Problem(f"循环只能遍历一组数据（如 items），{found[2]} 不是",
+                                        f"{place}（{_excerpt(text)}）"))  # fmt: skip
+                loops[found[1]] = (fields.Raw(), None)  # said once, not again for each use
         for source in [*_EXPRESSION.findall(text), *_STATEMENT.findall(text)]:
             for name in _names(source):
                 field, _ = _resolve(name, schema, sample, loops)
@@ -194,10 +214,10 @@ def _trial(data: bytes, kind: str, sample: dict[str, Any],
 
 
 def trial_render(
-    data: bytes, kind: str, sample: dict[str, Any] | None = None
+    data: bytes, kind: str, sample: dict[str, Any] | None = None, *, name: str = ""
 ) -> tuple[list[Problem], bytes | None]:
     """The fonts' problems and the sample rendered with ``data`` as the template of ``kind``
-    (None when it does not render)."""
+    (None when it does not render); ``name`` says which sample, in a problem."""
     sample = SPECS[kind].sample_context() if sample is None else sample
     template = TemplateFile.of(kind, data)
     renderer = Renderer()
@@ -211,7 +231,8 @@ def trial_render(
     try:
         rendered = renderer.render(template, sample, properties={"title": kind}).data
     except RenderError as exc:
-        return [*problems, Problem(f"试渲染失败：{exc}")], None
+        which = f"（{name}）" if name else ""
+        return [*problems, Problem(f"试渲染失败{which}：{exc}")], None
     return problems, rendered
 
 

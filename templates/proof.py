@@ -297,13 +297,23 @@ def cases() -> list[Case]:
     ]  # fmt: skip
 
 
-def hard_case(kind: str) -> dict[str, Any]:
-    """The first hard case of ``kind`` (the check's sample when it has none): what an upload's
-    trial rendering fills a new version with."""
-    for case in cases():
-        if case.template == kind:
-            return case.context()
-    return check.SPECS[kind].sample_context()
+# The hard cases as people name them (an upload's refusal says which one failed).
+CASE_NAMES = {"25-lines": "25 行的合同", "200-lines": "200 行的合同",
+              "price-change": "改价的补充协议", "six-copies": "六联发货通知单",
+              "list": "销毁清单", "certificate": "销毁记录", "volume": "案卷"}  # fmt: skip
+
+
+def trial_contexts(kind: str) -> list[tuple[str, dict[str, Any]]]:
+    """What an upload's trial fills a new version of ``kind`` with, each named: the check's
+    sample, the hard cases, and each of them with the other 密级 — so a condition on the
+    number of lines or on 机密 is reached before the version is used. The first hard case
+    (the sample when there is none) is the one converted to PDF."""
+    found = [(CASE_NAMES.get(c.case, c.case), c.context()) for c in cases() if c.template == kind]
+    found.append(("示例数据", check.SPECS[kind].sample_context()))
+    flipped = [(f"{name}（{'普通' if context['confidential'] else '机密'}）",
+                {**context, "confidential": not context["confidential"]})
+               for name, context in found if "confidential" in context]  # fmt: skip
+    return found + flipped
 
 
 def all_cases(renderer: Renderer) -> list[Case]:

@@ -21,6 +21,7 @@ from typing import Any
 
 from docxtpl import DocxTemplate
 from jinja2 import StrictUndefined, Template, TemplateError
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from templates import BUNDLED
@@ -34,8 +35,66 @@ _RUN_FONTS = re.compile(r"<w:rFonts\b([^>]*)>")
 _FONT_ATTR = re.compile(r'\bw:(ascii|hAnsi|eastAsia|cs)="([^"]+)"')
 
 
+# What one rendering may cost, whatever a template asks: characters written per template
+# part, elements visited by its loops, and the size of what * and ** may make. A template an
+# administrator uploaded is checked before use, but only with the sample data; these hold
+# for every contract's, so no rendering can hold a service thread for long.
+MAX_OUTPUT = 32 * 1024 * 1024
+MAX_VISITS = 1_000_000
+MAX_PRODUCT = 100_000
+MAX_EXPONENT = 64
+
+
+class Budget:
+    """The loop visits left to one rendering."""
+
+    def __init__(self, visits: int = MAX_VISITS) -> None:
+        self.left = visits
+
+    def spend(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise SecurityError(f"模板的循环超过 {MAX_VISITS:,} 次，已停止")
+
+
+class _Counted(list):
+    """A list of the context whose every visit by a loop (or filter) spends the budget."""
+
+    def __init__(self, items: list, budget: Budget) -> None:
+        super().__init__(items)
+        self.budget = budget
+
+    def __iter__(self):
+        for item in list.__iter__(self):
+            self.budget.spend()
+            yield item
+
+
+def counted(value: Any, budget: Budget) -> Any:
+    """``value`` with every list in it (at any depth) counting its visits against ``budget``."""
+    if isinstance(value, dict):
+        return {key: counted(inner, budget) for key, inner in value.items()}
+    if isinstance(value, list | tuple):
+        return _Counted([counted(inner, budget) for inner in value], budget)
+    return value
+
+
+class CappedTemplate(Template):
+    """A template part whose output stops at ``MAX_OUTPUT`` characters."""
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        size, pieces = 0, []
+        for piece in self.generate(*args, **kwargs):
+            size += len(piece)
+            if size > MAX_OUTPUT:
+                raise SecurityError(f"模板生成的内容超过 {MAX_OUTPUT:,} 个字符，已停止")
+            pieces.append(piece)
+        return "".join(pieces)
+
+
 class Environment(SandboxedEnvironment):
-    """The sandbox, compiling each template part once.
+    """The sandbox, compiling each template part once, with bounds on what a rendering may
+    cost (``MAX_OUTPUT``, ``MAX_VISITS``, ``MAX_PRODUCT``).
 
     docxtpl hands ``from_string`` the template's own XML (tags mended, never the data), the
     same text at every rendering of a template; compiling it was half of a rendering. The
@@ -43,6 +102,23 @@ class Environment(SandboxedEnvironment):
     """
 
     KEEP = 64  # template parts (a template has a few: body, headers, footers)
+    template_class = CappedTemplate
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context, operator, left, right):
+        """``*`` and ``**`` within bounds: no string repeated into megabytes, no power that
+        takes the processor for minutes."""
+        if operator == "**" and isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
+            raise SecurityError(f"模板中的乘方过大（指数超过 {MAX_EXPONENT}）")
+        if operator == "*":
+            for one, other in ((left, right), (right, left)):
+                if (isinstance(one, str | list | tuple) and isinstance(other, int)
+                        and len(one) * other > MAX_PRODUCT):  # fmt: skip
+                    raise SecurityError(f"模板中的重复过多（超过 {MAX_PRODUCT:,}）")
+        result = super().call_binop(context, operator, left, right)
+        if isinstance(result, int | float) and abs(result) > 10**15:
+            raise SecurityError("模板中的运算结果过大")
+        return result
 
     def __init__(self) -> None:
         # StrictUndefined: a variable the template names but the context lacks is an
@@ -131,9 +207,9 @@ class Renderer:
         name = template.name
         doc = DocxTemplate(io.BytesIO(template.data))
         try:
-            doc.render(context, jinja_env=self._jinja, autoescape=True)
+            doc.render(counted(context, Budget()), jinja_env=self._jinja, autoescape=True)
         except TemplateError as exc:
-            raise TemplateProblem(f"template {name!r}: {exc}") from exc
+            raise TemplateProblem(f"模板“{name}”无法生成文件：{exc}") from exc
         core = doc.docx.core_properties
         for key, value in properties.items():
             setattr(core, key, value)

@@ -10,9 +10,9 @@ the sample rendered with it when the file may become a template of KIND:
 It lowers its own limits first (``upload_worker.apply_limits``), then reads the zip by its
 directory only within bounds (members, sizes, names), refuses what a template must never
 carry (macros, embedded objects, content fetched from elsewhere), tags East-Asian text as
-zh-CN, inspects the tags and parts, and renders the hard case of its kind (25 product lines,
-a price of 100,000,000.00, long models: ``templates.proof``) — so a template built to exhaust
-the renderer costs this process its seconds, never the service.
+zh-CN, inspects the tags and parts, and renders the hard cases of its kind (25 and 200
+product lines, a price of 100,000,000.00, long models, either 密级: ``templates.proof``) — so
+a template built to exhaust the renderer costs this process its seconds, never the service.
 """
 
 from __future__ import annotations
@@ -176,9 +176,12 @@ def check(data: bytes, kind: str, limits: UploadLimits) -> tuple[dict, bytes]:
     kept, fixes = clean(data, limits)
     problems = inspection.inspect(kept, kind, trial=False)
     sample = b""
-    if not problems:
-        problems, rendered = inspection.trial_render(kept, kind, proof.hard_case(kind))
-        sample = rendered or b""
+    for n, (name, context) in enumerate([] if problems else proof.trial_contexts(kind)):
+        problems, rendered = inspection.trial_render(kept, kind, context, name=name)
+        if problems:
+            break
+        if n == 0:  # the hard case: converted to PDF/A by the parent
+            sample = rendered or b""
     header = {"problems": [[p.message, p.place] for p in problems], "fixes": fixes,
               "size": len(kept), "sample": len(sample)}  # fmt: skip
     return header, kept + sample

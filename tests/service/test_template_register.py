@@ -9,6 +9,7 @@ import io
 
 from docx import Document
 
+from archive import users
 from archive.models import Contract, Template, TemplateVersion
 from tests.conftest import BOTH_DATABASES
 from tests.helpers import docx_text, misspell, offered, paragraph_with, pdf_text, split_tag
@@ -195,3 +196,28 @@ def test_an_amendment_uses_the_amendment_template_active_when_it_is_made(
     assert response.status_code == 201, response.get_json()
     document = document_of(client, auth, contract_no, kind="amendment", role="manager")
     assert document["template"] == {**document["template"], "title": "补充协议", "version": 2}
+
+
+def test_a_template_that_fails_on_some_contract_answers_422_and_files_nothing(
+    tmp_path, settings, payload
+):
+    """A version that reached the register unchecked (a folder's file, as releases before the
+    register used) and fails on this contract's data: a clear 4xx naming the template."""
+    from service import create_app
+    from tests.templates.test_render import template_with
+
+    broken = "{% if items|length > 1 %}{{ items[1].nope }}{% endif %}{{ buyer.name }}"
+    folder = template_with(tmp_path, {"{{ buyer.name }}": broken})
+    app = create_app({**settings, "TEMPLATE_DIR": str(folder)})
+    archive = app.extensions["hetong.archive"]
+    try:
+        token = users.add_user(archive.catalogue, "li", "clerk")[1]
+        response = app.test_client().post("/api/v1/contracts", json=payload,
+                                          headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        assert response.status_code == 422
+        body = response.get_json()
+        assert "template" in body["errors"] and "请管理员检查该模板" in body["message"]
+        with archive.catalogue.reading() as session:
+            assert session.query(Contract).count() == 0
+    finally:
+        archive.close()

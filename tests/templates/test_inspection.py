@@ -89,3 +89,27 @@ def test_the_command_line_refuses_then_accepts_the_file_once_fixed(runner, tmp_p
     assert "可以作为“销售合同”模板使用" in accepted.output
     unsaid = runner.invoke(main, ["templates", "check", str(fixed)])
     assert unsaid.exit_code == 2 and "--kind" in unsaid.stderr
+
+
+def test_a_tag_in_a_content_control_is_inspected_too():
+    def in_control(document):
+        from docx.oxml import parse_xml
+
+        control = parse_xml(
+            '<w:sdt xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+            "<w:sdtContent><w:p><w:r><w:t>{{ buyer.nmae }}</w:t></w:r></w:p></w:sdtContent></w:sdt>"
+        )
+        document.element.body.insert(0, control)
+
+    (problem,) = inspection.inspect(offered(in_control), "sales_contract", trial=False)
+    assert "buyer.nmae" in problem.message and problem.place.startswith("正文（内容控件")
+
+
+def test_a_loop_over_a_single_value_is_refused():
+    def over_text(document):
+        document.paragraphs[0].insert_paragraph_before(
+            "{% for c in buyer.name %}{{ c }}{% endfor %}"
+        )
+
+    (problem,) = inspection.inspect(offered(over_text), "sales_contract", trial=False)
+    assert "buyer.name 不是" in problem.message and problem.place.startswith("正文第 1 段")

@@ -172,3 +172,18 @@ def test_a_hyperlink_a_reader_follows_stays():
     link = '<w:hyperlink r:id="rId99"><w:r><w:t>公司网站</w:t></w:r></w:hyperlink>'
     data = related("hyperlink", "https://www.example.com/", ' TargetMode="External"', link)
     assert check_template(data, "sales_contract", LIMITS, None).problems == []
+
+
+@pytest.mark.parametrize(
+    ("tag", "case"),
+    [
+        ("{% if items|length > 25 %}{{ items[1].nope }}{% endif %}", "200 行的合同"),
+        ("{% if confidential %}{{ items[0].nope }}{% endif %}", "（机密）"),
+    ],
+)
+def test_a_condition_the_sample_never_reaches_is_tried_before_the_version_is_kept(tag, case):
+    def conditional(document):
+        document.paragraphs[0].insert_paragraph_before(tag)
+
+    (problem,) = check_template(offered(conditional), "sales_contract", LIMITS, None).problems
+    assert problem.message.startswith("试渲染失败") and case in problem.message
