@@ -80,8 +80,16 @@ class Archive:
         self.regions = list(regions or [])
         # The business types whose sales-contract template start-up registers (more can be
         # added in the register), and the one a contract gets when it names none.
-        self.business_types = list(business_types or BUSINESS_TYPES)
-        self.default_business_type = default_business_type or self.business_types[0]
+        self.business_types = [" ".join(t.split()) for t in business_types or BUSINESS_TYPES
+                               if t.strip()] or list(BUSINESS_TYPES)  # fmt: skip
+        self.default_business_type = " ".join(default_business_type.split()) or \
+            self.business_types[0]  # fmt: skip
+        for name in {*self.business_types, self.default_business_type}:
+            if len(name) > template_register.MAX_BUSINESS_TYPE:
+                raise ValueError(
+                    f"业务类型“{name}”超过 {template_register.MAX_BUSINESS_TYPE} "
+                    "个字（HETONG_BUSINESS_TYPES、HETONG_DEFAULT_BUSINESS_TYPE）。"
+                )
         # The departments people belong to, and how many days a new API token lives.
         self.departments = list(departments or users.DEPARTMENTS)
         self.token_days = token_days

@@ -516,7 +516,8 @@ class TemplateVersion(Base):
     template_id: Mapped[int] = mapped_column(ForeignKey("templates.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     # Kept in the catalogue (tens of KB): backed up, restored and shared by every node with it.
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    # Deferred: lists of versions never read the files.
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int] = mapped_column(Integer)
     filename: Mapped[str] = mapped_column(String(200))

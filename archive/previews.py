@@ -8,7 +8,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from marshmallow import ValidationError
+
 from archive import audit, template_register
+from archive.access import basis
 from archive.actor import Actor
 from archive.dossier import load
 from archive.errors import InvalidData
@@ -46,8 +49,15 @@ def _contract_context(archive: Archive, kind: str, contract_no: str, actor: Acto
         raise InvalidData({"purpose": ["用已有合同的数据预览须说明用途（记入查阅登记）。"]})
     with archive.catalogue.writing() as session:
         contract = load(session, contract_no, actor)
-        data = ContractSchema().load(contract.terms)
+        try:
+            data = ContractSchema().load(contract.terms)
+        except ValidationError:  # amended beyond what a new contract may hold (50 clauses)
+            raise InvalidData({"contract": [
+                f"合同 {contract.contract_no} 的现行条款（含补充协议）超出新建合同的限制，"
+                "不能用来预览模板。"]}) from None  # fmt: skip
         context = sales_contract.context(contract.contract_no, data,
                                          confidential=contract.confidential)  # fmt: skip
-        audit.record(session, actor, "template.preview", contract_no, note=purpose.strip())
+        # The 查阅登记 names the request or loan it was read under, as a download's does.
+        audit.record(session, actor, "template.preview", contract.contract_no,
+                     note=purpose.strip(), **basis(session, actor, contract))  # fmt: skip
     return context

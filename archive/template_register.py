@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
@@ -25,9 +26,11 @@ from archive.actor import SYSTEM, Actor
 from archive.catalogue import Catalogue, hold_in_transaction
 from archive.errors import Conflict, Forbidden, InvalidData, NotFound
 from archive.models import Contract, Document, Template, TemplateVersion, utcnow
+from templates import BUNDLED as BUNDLED_DIR
 from templates.check import SPECS
+from templates.errors import TemplateProblem
 from templates.reference import TITLES
-from templates.render import TemplateFile
+from templates.render import Renderer, TemplateFile
 from templates.template_uploads import TemplateRejected, check_template
 
 if TYPE_CHECKING:
@@ -44,7 +47,8 @@ STATE_NAMES = {DRAFT: "草稿", ACTIVE: "使用中", RETIRED: "已停用"}
 ORIGIN_NAMES = {BUNDLED: "随系统提供", UPLOAD: "上传"}
 LOCK = "template-register"
 MAX_BUSINESS_TYPE = 40
-KEEP = 32  # template files kept in memory, by SHA-256 (their content never changes)
+MAX_NOTE = 500
+KEEP_BYTES = 32 * 1024 * 1024  # template files kept in memory, by SHA-256 (they never change)
 _files: dict[str, bytes] = {}
 
 
@@ -63,14 +67,24 @@ def _admin(actor: Actor) -> None:
 
 
 def seed(archive: Archive) -> None:
-    """Register the bundled templates (the folder of ``archive.renderer``) as version 1 of
-    every template the register lacks; a template still on a bundled version follows a
-    changed bundled file (a new release); link documents filed before the register."""
+    """Register the bundled templates as version 1 of every template the register lacks
+    (from ``HETONG_TEMPLATE_DIR`` when it holds that kind), and link documents filed before
+    the register to them.
+
+    A new release's bundled file becomes the active version only where the newest bundled
+    version is still the active one and the file is not a version already: never over an
+    upload, never after an administrator went back to an earlier version, and a node still
+    on the old release (a rolling upgrade) does not turn it back. A folder of
+    ``HETONG_TEMPLATE_DIR`` only fills what is missing: new wording is uploaded."""
+    follows = Path(archive.renderer.template_dir).resolve() == BUNDLED_DIR.resolve()
     with archive.catalogue.lock(LOCK), archive.catalogue.writing() as session:
         added = []
         for kind in KINDS:
-            bundled = archive.renderer.template(kind)
-            types = archive.business_types if kind in PER_BUSINESS else [""]
+            bundled = _bundled(archive, kind)
+            types = [""]
+            if kind in PER_BUSINESS:
+                types = list(dict.fromkeys([*archive.business_types,
+                                            archive.default_business_type]))  # fmt: skip
             for business_type in types:
                 template = session.scalar(select(Template).where(
                     Template.kind == kind, Template.business_type == business_type))  # fmt: skip
@@ -80,17 +94,39 @@ def seed(archive: Archive) -> None:
                                         created_by=SYSTEM.name)  # fmt: skip
                     session.add(template)
                     session.flush()
-                current = _active(session, template.id)
-                if current is not None and (current.origin != BUNDLED
-                                            or current.sha256 == bundled.sha256):  # fmt: skip
+                elif not (follows and _follows_release(session, template, bundled.sha256)):
                     continue
                 version = _add(session, template, bundled.data, bundled.sha256,
                                filename=f"{kind}.docx", origin=BUNDLED, actor=SYSTEM,
                                note="随系统提供的标准模板")  # fmt: skip
                 _activate(session, template, version, SYSTEM)
+                if version.number > 1:
+                    audit.record(session, SYSTEM, "template.activate",
+                                 f"{title(template)} 第 {version.number} 版",
+                                 sha256=version.sha256, note="随新版本提供的标准模板")  # fmt: skip
                 added.append((template, version))
         for template, version in added:
             _link(session, template, version, archive.default_business_type)
+
+
+def _bundled(archive: Archive, kind: str) -> TemplateFile:
+    """The file of ``kind`` in the archive's template folder, else the bundled one."""
+    try:
+        return archive.renderer.template(kind)
+    except TemplateProblem:
+        return Renderer().template(kind)
+
+
+def _follows_release(session: Session, template: Template, sha256: str) -> bool:
+    """Whether a changed bundled file should replace the template's active version."""
+    rows = session.execute(select(TemplateVersion.number, TemplateVersion.sha256,
+                                  TemplateVersion.origin, TemplateVersion.state)
+                           .where(TemplateVersion.template_id == template.id)).all()  # fmt: skip
+    if any(row.sha256 == sha256 for row in rows):
+        return False
+    bundled = [row for row in rows if row.origin == BUNDLED]
+    newest = max(bundled, key=lambda row: row.number, default=None)
+    return newest is not None and newest.state == ACTIVE
 
 
 def _link(session: Session, template: Template, version: TemplateVersion,
@@ -144,18 +180,22 @@ def active(catalogue: Catalogue, kind: str, business_type: str = "") -> Template
 def file_of(catalogue: Catalogue, version_id: int) -> TemplateFile:
     """A version's file by its id (the one a document was made with)."""
     with catalogue.reading() as session:
-        version = session.get(TemplateVersion, version_id)
-        if version is None:
+        row = session.execute(
+            select(Template.kind, TemplateVersion.sha256).join(TemplateVersion.template)
+            .where(TemplateVersion.id == version_id)
+        ).first()  # fmt: skip
+        if row is None:
             raise NotFound(f"没有编号为 {version_id} 的模板版本。")
-        return TemplateFile(version.template.kind, _data(session, version.id, version.sha256),
-                            version.sha256, version.id)  # fmt: skip
+        return TemplateFile(row.kind, _data(session, version_id, row.sha256), row.sha256,
+                            version_id)  # fmt: skip
 
 
 def _data(session: Session, version_id: int, sha256: str) -> bytes:
+    """A version's bytes, from memory when read before (by SHA-256: they never change)."""
     data = _files.get(sha256)
     if data is None:
         data = session.scalar(select(TemplateVersion.data).where(TemplateVersion.id == version_id))
-        if len(_files) >= KEEP:
+        if sum(map(len, _files.values())) + len(data) > KEEP_BYTES:
             _files.clear()
         _files[sha256] = data
     return data
@@ -248,6 +288,8 @@ def upload(archive: Archive, template_id: int, data: bytes, actor: Actor, *,
     it (``InvalidData`` on ``file``, every problem with its place) and keep nothing."""
     _admin(actor)
     template = get(archive.catalogue, template_id)
+    if len(note or "") > MAX_NOTE:
+        raise InvalidData({"note": [f"说明至多 {MAX_NOTE} 字。"]})
     try:
         checked = check_template(data, template.kind, archive.upload_limits, archive.converter)
     except TemplateRejected as exc:
@@ -295,6 +337,7 @@ def retire(catalogue: Catalogue, template_id: int, number: int,
     """Set a draft aside (停用): it stays in the register, and can still be activated."""
     _admin(actor)
     with catalogue.writing() as session:
+        hold_in_transaction(session, LOCK)  # an activation of the same draft waits, or wins
         template = session.get(Template, template_id)
         if template is None:
             raise NotFound(f"没有编号为 {template_id} 的模板。")

@@ -31,8 +31,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "TEMPLATE_DIR",
         "",
-        "Folder of the Word templates registered as version 1 (and followed while their "
-        "version is active); empty means the bundled ones. Upload new versions instead.",
+        "Folder of Word templates registered as version 1 where the template register lacks "
+        "one; empty means the bundled ones. New wording is uploaded to the register.",
     ),
     Setting(
         "BUSINESS_TYPES",

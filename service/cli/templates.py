@@ -46,7 +46,9 @@ def _find(obj: Context, which: str) -> Template:
     by_kind = [t for t in found if t.kind == which]
     if len(by_kind) == 1:
         return by_kind[0]
-    names = "、".join(f"{t.id} {template_register.title(t)}" for t in found)
+    names = "、".join(f"{t.id} {template_register.title(t)}" for t in by_kind or found)
+    if by_kind:  # a kind with a template per business type: which one?
+        fail(f"“{which}”有多个模板，请用编号或名称指明：{names}。", EXIT_INVALID)
     fail(f"没有模板“{which}”（可用：{names}）。", EXIT_NOT_FOUND)
     raise AssertionError("unreachable")
 
@@ -143,8 +145,7 @@ def preview(obj: Context, template: str, version: int, out: Path, contract: str 
     found = _find(obj, template)
     pdf = previews.preview(obj.archive, found.id, version, obj.actor(), contract_no=contract,
                            purpose=purpose)  # fmt: skip
-    out.write_bytes(pdf)
-    click.echo(str(out))
+    _write(out, pdf)
 
 
 @group.command("download")
@@ -158,7 +159,14 @@ def download(obj: Context, template: str, version: int, out: Path) -> None:
     """取出第 VERSION 版的 Word 文件（在 Word 中修改后再 upload）。"""
     found = _find(obj, template)
     chosen = template_register.version(found, version)
-    out.write_bytes(template_register.file_of(obj.archive.catalogue, chosen.id).data)
+    _write(out, template_register.file_of(obj.archive.catalogue, chosen.id).data)
+
+
+def _write(out: Path, data: bytes) -> None:
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        fail(f"无法写入 {out}：{exc.strerror or exc}", 1)
     click.echo(str(out))
 
 
@@ -168,6 +176,7 @@ def download(obj: Context, template: str, version: int, out: Path) -> None:
 @click.option("--kind", type=click.Choice(sorted(SPECS)),
               help="FILE 是哪一种模板（给出 FILE 时必填）。")  # fmt: skip
 @pass_ctx
+@domain_errors
 def check(obj: Context, file: Path | None, kind: str | None) -> None:
     """检查模板：能否打开、有无宏或外部内容、标签是否完整、用到的变量是否都存在
     （指出所在段落）、合同必备部分是否齐全、字体是否已安装，并以示例数据试渲染、

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import base64
 import io
+import subprocess
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 
 from archive import previews, template_register, users
 from archive.errors import ArchiveError, InvalidData
 from archive.filing import MEDIA_TYPES
+from schemas.fields import MAX_ID
 from schemas.labels import error_lines
 from service.downloads import disposition
 from service.ext import get_archive
@@ -21,6 +23,7 @@ from templates import proof, reference
 from templates.errors import ConverterUnavailable, RenderError
 
 bp = Blueprint("templates_pages", __name__, url_prefix="/templates")
+ID = f"int(max={MAX_ID})"  # beyond any id the catalogue holds: 404, as in the API
 bp.before_request(load_user)
 
 
@@ -66,13 +69,13 @@ def _show(template_id: int, problems: list[str] | None = None, status: int = 200
     ), status  # fmt: skip
 
 
-@bp.get("/<int:template_id>")
+@bp.get(f"/<{ID}:template_id>")
 @login_required()
 def show(template_id: int):
     return _show(template_id)
 
 
-@bp.post("/<int:template_id>/versions")
+@bp.post(f"/<{ID}:template_id>/versions")
 @login_required("admin")
 def upload(template_id: int):
     file = request.files.get("file")
@@ -93,7 +96,7 @@ def upload(template_id: int):
     return redirect(url_for(".show", template_id=template_id) + f"#v{kept.number}")
 
 
-@bp.post("/<int:template_id>/versions/<int:number>/activate")
+@bp.post(f"/<{ID}:template_id>/versions/<{ID}:number>/activate")
 @login_required("admin")
 def activate(template_id: int, number: int):
     try:
@@ -105,7 +108,7 @@ def activate(template_id: int, number: int):
     return redirect(url_for(".show", template_id=template_id))
 
 
-@bp.post("/<int:template_id>/versions/<int:number>/retire")
+@bp.post(f"/<{ID}:template_id>/versions/<{ID}:number>/retire")
 @login_required("admin")
 def retire(template_id: int, number: int):
     try:
@@ -117,7 +120,7 @@ def retire(template_id: int, number: int):
     return redirect(url_for(".show", template_id=template_id))
 
 
-@bp.get("/<int:template_id>/versions/<int:number>/preview.pdf")
+@bp.get(f"/<{ID}:template_id>/versions/<{ID}:number>/preview.pdf")
 @login_required()
 def preview(template_id: int, number: int):
     try:
@@ -132,7 +135,7 @@ def preview(template_id: int, number: int):
     return response
 
 
-@bp.get("/<int:template_id>/versions/<int:number>/file")
+@bp.get(f"/<{ID}:template_id>/versions/<{ID}:number>/file")
 @login_required()
 def download(template_id: int, number: int):
     catalogue = get_archive().catalogue
@@ -146,7 +149,7 @@ def download(template_id: int, number: int):
     return response
 
 
-@bp.get("/<int:template_id>/compare")
+@bp.get(f"/<{ID}:template_id>/compare")
 @login_required()
 def compare(template_id: int):
     """Two versions' previews (sample data) page by page, side by side."""
@@ -163,6 +166,9 @@ def compare(template_id: int):
             sides.append((template_register.version(template, number), images))
     except ValueError:
         flash("请选择要对照的两个版本。", "error")
+        return redirect(url_for(".show", template_id=template_id))
+    except (subprocess.SubprocessError, OSError):
+        flash("未能把预览转为页面图像（pdftoppm），请改用“预览 PDF”。", "error")
         return redirect(url_for(".show", template_id=template_id))
     except (ArchiveError, RenderError) as exc:
         _flash(exc)

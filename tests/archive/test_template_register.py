@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
 from sqlalchemy import delete, select, update
 
 from archive import template_register
@@ -44,22 +45,29 @@ def test_documents_filed_before_the_register_name_its_version_1(archive, create)
     assert {(label.title, label.number) for label in labels.values()} == {("销售合同·设备买卖", 1)}
 
 
-def test_a_new_release_replaces_bundled_versions_but_not_the_business_own(archive, tmp_path):
+@pytest.fixture
+def release(archive, tmp_path, monkeypatch):
+    """The bundled folder of a next release (a copy to change), seen as the bundled one."""
     folder = tmp_path / "release-2"
     shutil.copytree(BUNDLED, folder)
+    monkeypatch.setattr(template_register, "BUNDLED_DIR", folder)
     archive.renderer = Renderer(folder)
+    return folder
+
+
+def reworded(document):
+    document.paragraphs[-1].insert_paragraph_before("第二版措辞。")
+
+
+def test_a_new_release_replaces_bundled_versions_but_not_the_business_own(archive, release):
     own = template_register.listing(archive.catalogue)[0]  # 销售合同·设备买卖
     assert template_register.title(own) == "销售合同·设备买卖"
-
-    def reworded(document):
-        document.paragraphs[-1].insert_paragraph_before("第二版措辞。")
-
     uploaded = template_register.upload(archive, own.id, offered(reworded), SYSTEM)
     template_register.activate(archive.catalogue, own.id, uploaded.number, SYSTEM)
 
     # The next release changes the bundled sales contract and amendment.
-    (folder / "sales_contract.docx").write_bytes(offered(reworded))
-    (folder / "amendment.docx").write_bytes(offered(reworded, kind="amendment"))
+    (release / "sales_contract.docx").write_bytes(offered(reworded))
+    (release / "amendment.docx").write_bytes(offered(reworded, kind="amendment"))
     template_register.seed(archive)
     template_register.seed(archive)  # a second start changes nothing more
 
@@ -69,3 +77,26 @@ def test_a_new_release_replaces_bundled_versions_but_not_the_business_own(archiv
                                                       (2, "active", "bundled")]  # fmt: skip
     assert versions(archive, "补充协议") == [(1, "retired", "bundled"), (2, "active", "bundled")]
     assert versions(archive, "发货通知单") == [(1, "active", "bundled")]
+
+
+def test_going_back_to_an_earlier_version_survives_a_restart_and_an_old_node(archive, release):
+    notes = next(t for t in template_register.listing(archive.catalogue) if t.kind == "amendment")
+    old = (release / "amendment.docx").read_bytes()
+    (release / "amendment.docx").write_bytes(offered(reworded, kind="amendment"))
+    template_register.seed(archive)  # the new release: version 2
+    template_register.activate(archive.catalogue, notes.id, 1, SYSTEM)  # an admin goes back
+
+    template_register.seed(archive)  # a restart of the new release
+    (release / "amendment.docx").write_bytes(old)
+    template_register.seed(archive)  # a node still on the old release starts
+
+    assert versions(archive, "补充协议") == [(1, "active", "bundled"), (2, "retired", "bundled")]
+
+
+def test_a_template_folder_fills_only_what_is_missing(archive, tmp_path):
+    folder = tmp_path / "own"
+    shutil.copytree(BUNDLED, folder)
+    (folder / "amendment.docx").write_bytes(offered(reworded, kind="amendment"))
+    archive.renderer = Renderer(folder)
+    template_register.seed(archive)
+    assert versions(archive, "补充协议") == [(1, "active", "bundled")]

@@ -82,3 +82,14 @@ def test_a_clerk_chooses_the_business_type_and_the_dossier_names_the_version(
     page = client.get(f"/contracts/{contract_no}").get_data(as_text=True)
     assert "<dt>业务类型</dt><dd>零部件供货</dd>" in page
     assert "销售合同·零部件供货 第 1 版</a>" in page
+
+
+def test_an_id_beyond_any_and_an_overlong_note_are_answered_not_crashed(client, archive):
+    sign_in(client, archive, "admin-user", "admin")
+    assert client.get("/templates/99999999999999999999").status_code == 404
+    assert client.get("/templates/99999999999999999999/compare").status_code == 404
+    url = machines(client)
+    response = client.post(f"{url}/versions", content_type="multipart/form-data",
+                           data={"csrf": csrf(client, url), "note": "长" * 501,
+                                 "file": (io.BytesIO(offered(reworded)), "新.docx")})  # fmt: skip
+    assert response.status_code == 422 and "说明至多 500 字" in response.get_data(as_text=True)
