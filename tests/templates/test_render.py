@@ -94,10 +94,9 @@ def test_templates_check_command(runner, tmp_path, monkeypatch):
     assert "purchaser" in bad.output
 
 
-def test_missing_cjk_font_refuses_to_render_instead_of_substituting(
-    tmp_path, settings, auth, payload
-):
-    """A contract set in a font the machine lacks is a 503 with a clear message, not tofu."""
+def test_missing_cjk_font_refuses_to_render_instead_of_substituting(tmp_path, settings, payload):
+    """A contract set in a font the machine lacks is a 503 with a clear message, not tofu.
+    (A new archive: the folder's templates become version 1 of its register.)"""
     from archive import users
     from service import create_app
 
