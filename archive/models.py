@@ -361,6 +361,8 @@ class Record(Base):
     number: Mapped[str] = mapped_column(String(60), unique=True)
     pdf_sha256: Mapped[str] = mapped_column(String(64))
     docx_sha256: Mapped[str] = mapped_column(String(64))
+    # The registered template version it was made with (None: made before 0015).
+    template_version_id: Mapped[int | None] = mapped_column(ForeignKey("template_versions.id"))
     created_by: Mapped[str] = mapped_column(String(50))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     verified_at: Mapped[dt.datetime | None]

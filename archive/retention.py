@@ -129,7 +129,9 @@ def add_record(filing: Filing, kind: str, number: str, rendition: Rendition,
                actor: Actor) -> Record:  # fmt: skip
     """Store a rendered list or certificate with its filing; kept permanently."""
     record = Record(kind=kind, number=number, pdf_sha256=filing.store(rendition.pdf),
-                    docx_sha256=filing.store(rendition.docx), created_by=actor.name)  # fmt: skip
+                    docx_sha256=filing.store(rendition.docx),
+                    template_version_id=rendition.template_version_id,
+                    created_by=actor.name)  # fmt: skip
     filing.session.add(record)
     filing.session.flush()
     return record

@@ -11,10 +11,10 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from archive import retention
+from archive import retention, template_register
 from archive import sweep as sweeping
 from archive.actor import Actor
-from archive.models import AuditEntry
+from archive.models import AuditEntry, Record
 from service.cli import main
 from templates.destruction import HASH_PREFIX
 from tests.helpers import pdf_text
@@ -227,6 +227,11 @@ def test_after_destruction_the_contract_is_gone_but_registered(client, auth, spr
     assert all(not archive.storage.exists(d) for d in digests)
     found = client.get("/api/v1/search?q=HT-202003", headers=auth("archivist")).get_json()
     assert number not in [h["contract_no"] for h in found["hits"]]
+    # The list and the certificate name the template version they were made with.
+    destruction = template_register.active(archive.catalogue, "destruction")
+    with archive.catalogue.reading() as session:
+        made_with = set(session.scalars(select(Record.template_version_id)))
+    assert made_with == {destruction.version_id}
 
     cert = client.get(f"/api/v1/retention/records/{certificate}/pdf", headers=auth("manager"))
     text = pdf_text(cert.data)
