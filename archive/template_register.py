@@ -42,9 +42,11 @@ KINDS = tuple(SPECS)
 # Kinds with a template per business type; the others have one for all business.
 PER_BUSINESS = ("sales_contract",)
 DRAFT, ACTIVE, RETIRED = "draft", "active", "retired"
-BUNDLED, UPLOAD = "bundled", "upload"
+# bundled: shipped with hetong (and followed by a new release); folder: from the operator's
+# HETONG_TEMPLATE_DIR (never replaced by a release); upload: an administrator's.
+BUNDLED, FOLDER, UPLOAD = "bundled", "folder", "upload"
 STATE_NAMES = {DRAFT: "草稿", ACTIVE: "使用中", RETIRED: "已停用"}
-ORIGIN_NAMES = {BUNDLED: "随系统提供", UPLOAD: "上传"}
+ORIGIN_NAMES = {BUNDLED: "随系统提供", FOLDER: "模板文件夹", UPLOAD: "上传"}
 LOCK = "template-register"
 MAX_BUSINESS_TYPE = 40
 MAX_NOTE = 500
@@ -76,11 +78,10 @@ def seed(archive: Archive) -> None:
     upload, never after an administrator went back to an earlier version, and a node still
     on the old release (a rolling upgrade) does not turn it back. A folder of
     ``HETONG_TEMPLATE_DIR`` only fills what is missing: new wording is uploaded."""
-    follows = Path(archive.renderer.template_dir).resolve() == BUNDLED_DIR.resolve()
     with archive.catalogue.lock(LOCK), archive.catalogue.writing() as session:
         added = []
         for kind in KINDS:
-            bundled = _bundled(archive, kind)
+            bundled, origin = _bundled(archive, kind)
             types = [""]
             if kind in PER_BUSINESS:
                 types = list(dict.fromkeys([*archive.business_types,
@@ -94,11 +95,11 @@ def seed(archive: Archive) -> None:
                                         created_by=SYSTEM.name)  # fmt: skip
                     session.add(template)
                     session.flush()
-                elif not (follows and _follows_release(session, template, bundled.sha256)):
+                elif origin != BUNDLED or not _follows_release(session, template, bundled.sha256):
                     continue
                 version = _add(session, template, bundled.data, bundled.sha256,
-                               filename=f"{kind}.docx", origin=BUNDLED, actor=SYSTEM,
-                               note="随系统提供的标准模板")  # fmt: skip
+                               filename=f"{kind}.docx", origin=origin, actor=SYSTEM,
+                               note=NOTES[origin])  # fmt: skip
                 _activate(session, template, version, SYSTEM)
                 if version.number > 1:
                     audit.record(session, SYSTEM, "template.activate",
@@ -109,12 +110,18 @@ def seed(archive: Archive) -> None:
             _link(session, template, version, archive.default_business_type)
 
 
-def _bundled(archive: Archive, kind: str) -> TemplateFile:
-    """The file of ``kind`` in the archive's template folder, else the bundled one."""
-    try:
-        return archive.renderer.template(kind)
-    except TemplateProblem:
-        return Renderer().template(kind)
+NOTES = {BUNDLED: "随系统提供的标准模板", FOLDER: "取自模板文件夹（HETONG_TEMPLATE_DIR）"}
+
+
+def _bundled(archive: Archive, kind: str) -> tuple[TemplateFile, str]:
+    """The file of ``kind`` in the archive's template folder, else the bundled one, and
+    which of them it is (``FOLDER`` or ``BUNDLED``)."""
+    if Path(archive.renderer.template_dir).resolve() != BUNDLED_DIR.resolve():
+        try:
+            return archive.renderer.template(kind), FOLDER
+        except TemplateProblem:
+            pass  # the folder lacks this kind
+    return Renderer(BUNDLED_DIR).template(kind), BUNDLED
 
 
 def _follows_release(session: Session, template: Template, sha256: str) -> bool:
@@ -259,7 +266,7 @@ def create(archive: Archive, business_type: str, actor: Actor, *, name: str = ""
     business_type = " ".join(business_type.split())
     if not business_type or len(business_type) > MAX_BUSINESS_TYPE:
         raise InvalidData({"business_type": [f"请填写业务类型（至多 {MAX_BUSINESS_TYPE} 字）。"]})
-    bundled = archive.renderer.template("sales_contract")
+    bundled, origin = _bundled(archive, "sales_contract")
     with archive.catalogue.writing() as session:
         hold_in_transaction(session, LOCK)
         if session.scalar(
@@ -274,8 +281,8 @@ def create(archive: Archive, business_type: str, actor: Actor, *, name: str = ""
         session.add(template)
         session.flush()
         first = _add(session, template, bundled.data, bundled.sha256,
-                     filename="sales_contract.docx", origin=BUNDLED, actor=actor,
-                     note="随系统提供的标准模板")  # fmt: skip
+                     filename="sales_contract.docx", origin=origin, actor=actor,
+                     note=NOTES[origin])  # fmt: skip
         _activate(session, template, first, actor)
         audit.record(session, actor, "template.create", title(template))
         template_id = template.id

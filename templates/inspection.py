@@ -24,7 +24,7 @@ from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph as DocxParagraph
 from marshmallow import Schema, fields
 
-from templates import pdf
+from templates import grammar, pdf
 from templates.check import SPECS
 from templates.convert import Converter
 from templates.errors import ConverterUnavailable, RenderError
@@ -70,6 +70,7 @@ def inspect(data: bytes, kind: str, *, converter: Converter | None = None,
         return [Problem("无法打开：不是 Word 文档（.docx）")]
     paragraphs = list(_paragraphs(document))
     problems = _tags(paragraphs, spec.context_schema(), spec.sample_context())
+    problems += [Problem(message, place) for message, place in grammar.problems(data)]
     problems += _required(kind, paragraphs)
     if problems or not trial:  # a trial rendering would fail on what is named already
         return problems

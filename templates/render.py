@@ -14,6 +14,7 @@ import logging
 import re
 import threading
 import zipfile
+from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -46,15 +47,25 @@ MAX_EXPONENT = 64
 
 
 class Budget:
-    """The loop visits left to one rendering."""
+    """What is left to one rendering: loop visits, and characters over all its parts."""
 
-    def __init__(self, visits: int = MAX_VISITS) -> None:
-        self.left = visits
+    def __init__(self, visits: int = MAX_VISITS, characters: int = MAX_OUTPUT) -> None:
+        self.visits, self.characters = visits, characters
+        self.left, self.room = visits, characters
 
     def spend(self) -> None:
         self.left -= 1
         if self.left < 0:
-            raise SecurityError(f"模板的循环超过 {MAX_VISITS:,} 次，已停止")
+            raise SecurityError(f"模板的循环超过 {self.visits:,} 次，已停止")
+
+    def write(self, size: int) -> None:
+        self.room -= size
+        if self.room < 0:
+            raise SecurityError(f"模板生成的内容超过 {self.characters:,} 个字符，已停止")
+
+
+# The budget of the rendering under way on this thread (parts render one after another).
+_current: ContextVar[Budget | None] = ContextVar("template_budget", default=None)
 
 
 class _Counted(list):
@@ -80,14 +91,14 @@ def counted(value: Any, budget: Budget) -> Any:
 
 
 class CappedTemplate(Template):
-    """A template part whose output stops at ``MAX_OUTPUT`` characters."""
+    """A template part whose output counts against its rendering's ``Budget`` (all parts
+    together: body, headers, footers, footnotes, properties)."""
 
     def render(self, *args: Any, **kwargs: Any) -> str:
-        size, pieces = 0, []
+        budget = _current.get() or Budget()
+        pieces = []
         for piece in self.generate(*args, **kwargs):
-            size += len(piece)
-            if size > MAX_OUTPUT:
-                raise SecurityError(f"模板生成的内容超过 {MAX_OUTPUT:,} 个字符，已停止")
+            budget.write(len(piece))
             pieces.append(piece)
         return "".join(pieces)
 
@@ -206,10 +217,19 @@ class Renderer:
         template = self._file(template)
         name = template.name
         doc = DocxTemplate(io.BytesIO(template.data))
+        budget = Budget()
+        token = _current.set(budget)
         try:
-            doc.render(counted(context, Budget()), jinja_env=self._jinja, autoescape=True)
+            doc.render(counted(context, budget), jinja_env=self._jinja, autoescape=True)
         except TemplateError as exc:
             raise TemplateProblem(f"模板“{name}”无法生成文件：{exc}") from exc
+        except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError,
+                MemoryError) as exc:  # fmt: skip
+            # What data can make a template's expression do (1/0, a missing key, a huge
+            # number): the template's fault, said as such, never a 500.
+            raise TemplateProblem(f"模板“{name}”无法生成文件：{type(exc).__name__}: {exc}") from exc
+        finally:
+            _current.reset(token)
         core = doc.docx.core_properties
         for key, value in properties.items():
             setattr(core, key, value)

@@ -37,7 +37,6 @@ _TEXT_PART = re.compile(r"word/(document|styles|header\d*|footer\d*)\.xml")
 _LANG = re.compile(r"<w:lang\b[^>]*?/?>")
 _EAST_ASIA = re.compile(r'\bw:eastAsia="[^"]*"')
 ZH_CN = 'w:eastAsia="zh-CN"'
-R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 # Relationships a template must never have, wherever they point: objects LibreOffice would
@@ -110,8 +109,9 @@ def _relationships(parts: dict[str, bytes]) -> None:
         if not external or owner is None:
             continue
         for element in _xml(owner).iter():
-            used = {v for k, v in element.attrib.items() if k.startswith(R)}
-            if used & external and element.tag not in LINKS:
+            # Any attribute naming it, in whatever namespace (transitional, strict, VML's
+            # o:relid …): only a hyperlink element may.
+            if external & set(element.attrib.values()) and element.tag not in LINKS:
                 raise Refused("external")
 
 

@@ -11,9 +11,12 @@ from sqlalchemy import delete, select, update
 
 from archive import template_register
 from archive.actor import SYSTEM
+from archive.core import Archive
 from archive.models import Contract, Document, Template, TemplateVersion
 from templates import BUNDLED
+from templates.convert import Converter
 from templates.render import Renderer
+from tests.archive.test_old_catalogues import NOWHERE
 from tests.conftest import BOTH_DATABASES
 from tests.helpers import offered
 
@@ -100,3 +103,21 @@ def test_a_template_folder_fills_only_what_is_missing(archive, tmp_path):
     archive.renderer = Renderer(folder)
     template_register.seed(archive)
     assert versions(archive, "补充协议") == [(1, "active", "bundled")]
+
+
+def test_a_folder_s_wording_is_never_taken_for_a_release(tmp_path, database_url):
+    """An archive begun from HETONG_TEMPLATE_DIR keeps that wording when a later start (or a
+    shell without the setting) uses the bundled templates."""
+    folder = tmp_path / "own"
+    shutil.copytree(BUNDLED, folder)
+    (folder / "amendment.docx").write_bytes(offered(reworded, kind="amendment"))
+    nowhere = Converter(url=NOWHERE)  # nothing is converted
+    archive = Archive(data_dir=tmp_path / "var", database_url=database_url,
+                      renderer=Renderer(folder), converter=nowhere).open()  # fmt: skip
+    try:
+        assert versions(archive, "补充协议") == [(1, "active", "folder")]
+        archive.renderer = Renderer()
+        template_register.seed(archive)
+        assert versions(archive, "补充协议") == [(1, "active", "folder")]
+    finally:
+        archive.close()

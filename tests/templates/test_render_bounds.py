@@ -44,3 +44,11 @@ def test_an_ordinary_two_level_loop_over_every_line_still_renders():
     tag = "{% for a in items %}{% for b in items %}{{ b.no }}{% endfor %}{% endfor %}"
     context = sales_contract.context("HT-202611-0001", CONTRACT)
     Renderer().render(with_paragraph(tag), context, properties={})  # 40,000 visits
+
+
+def test_an_error_of_the_data_in_an_expression_is_a_template_problem():
+    """Whatever an expression runs into with some contract's data is the template's problem,
+    said as such (a 422 naming the template), never an unexplained failure."""
+    context = sales_contract.context("HT-202611-0001", CONTRACT)
+    with pytest.raises(TemplateProblem, match="ZeroDivisionError"):
+        Renderer().render(with_paragraph("{{ 1 / 0 }}"), context, properties={})
