@@ -41,6 +41,7 @@ WHAT = {nodes.Call: "函数或方法调用", nodes.Macro: "宏（macro）", node
         nodes.Import: "import", nodes.FromImport: "import",
         nodes.Extends: "extends", nodes.Block: "block", nodes.With: "with"}  # fmt: skip
 _TAG = re.compile(r"<[^>]+>")
+_RAW = re.compile(r"\{%-?\s*raw\b")
 
 
 def sources(data: bytes) -> Iterator[tuple[str, str]]:
@@ -65,6 +66,8 @@ def problems(data: bytes) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for where, source in sources(data):
         lines = re.sub(r"<w:p([ >])", r"\n<w:p\1", source).splitlines()
+        if _RAW.search(source):  # text that would print as template code
+            found.append(("模板中不能用 raw 块", where))
         try:
             tree = env.parse("\n".join(lines))
         except TemplateSyntaxError as exc:
@@ -96,6 +99,36 @@ def _refused(tree: nodes.Node) -> Iterator[tuple[nodes.Node, str]]:
             yield node, f"模板中不能用 loop.{node.attr}"
 
 
+def loops(data: bytes) -> list[tuple[list[str], str, str]]:
+    """(its loop variables, the dotted name it goes over, its place) for every ``for`` of the
+    template, outer before inner, so that the inspection can check each goes over a list of
+    its kind's data."""
+    env = jinja_environment()
+    found = []
+    for where, source in sources(data):
+        lines = re.sub(r"<w:p([ >])", r"\n<w:p\1", source).splitlines()
+        try:
+            tree = env.parse("\n".join(lines))
+        except TemplateSyntaxError:
+            continue  # said by problems()
+        for node in tree.find_all(nodes.For):
+            name = _dotted(node.iter)
+            targets = [n.name for n in node.target.find_all(nodes.Name)]
+            if isinstance(node.target, nodes.Name):
+                targets = [node.target.name]
+            if name:
+                found.append((targets, name, _place(where, lines, node.lineno)))
+    return found
+
+
+def _dotted(node: nodes.Node) -> str | None:
+    parts = []
+    while isinstance(node, nodes.Getattr):
+        parts.append(node.attr)
+        node = node.node
+    return ".".join([node.name, *reversed(parts)]) if isinstance(node, nodes.Name) else None
+
+
 def _data(node: nodes.Node) -> bool:
     """Whether a loop's iterable names the data (items, copy.lines): nothing computed."""
     while isinstance(node, nodes.Getattr):
@@ -110,8 +143,10 @@ def _short_filter(node: nodes.Filter) -> bool:
     for arg in node.args:
         if not isinstance(arg, nodes.Const) or len(str(arg.value)) > longest:
             return False
-        if node.name == "replace" and arg is node.args[0] and not arg.value:
-            return False  # replace('', …) inserts between every character
+    if node.name == "replace":  # never grows the text: a chain of them could, fifty-fold a step
+        old, new = (str(arg.value) for arg in node.args[:2]) if len(node.args) >= 2 else ("", "")
+        if not old or len(new) > len(old):
+            return False
     return True
 
 

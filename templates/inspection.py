@@ -71,6 +71,9 @@ def inspect(data: bytes, kind: str, *, converter: Converter | None = None,
     paragraphs = list(_paragraphs(document))
     problems = _tags(paragraphs, spec.context_schema(), spec.sample_context())
     problems += [Problem(message, place) for message, place in grammar.problems(data)]
+    said = {p.message for p in problems}  # a loop the text search found already is said once
+    problems += [p for p in _loops_over_lists(data, spec.context_schema(), spec.sample_context())
+                 if p.message not in said]  # fmt: skip
     problems += _required(kind, paragraphs)
     if problems or not trial:  # a trial rendering would fail on what is named already
         return problems
@@ -134,6 +137,22 @@ def _tags(paragraphs: list[tuple[str, str]], schema: Schema, sample: Any) -> lis
                 if field is None:
                     unknown = f"模板用了不存在的变量 {name}（可用的变量见“模板变量参考”）"
                     problems.append(Problem(unknown, f"{place}（{_excerpt(text)}）"))
+    return problems
+
+
+def _loops_over_lists(data: bytes, schema: Schema, sample: Any) -> list[Problem]:
+    """Every ``for`` of the syntax tree goes over a list of the data (what a text search of
+    the tags misses: parentheses, a loop variable named like a field)."""
+    loops: dict[str, tuple[Any, Any]] = {}
+    problems = []
+    for targets, name, place in grammar.loops(data):
+        field, example = _resolve(name, schema, sample, loops)
+        if field is not None and not isinstance(field, fields.List):
+            problems.append(Problem(f"循环只能遍历一组数据（如 items），{name} 不是", place))
+        elif isinstance(field, fields.List):
+            first = example[0] if isinstance(example, list) and example else None
+            for target in targets:
+                loops[target] = (field.inner, first)
     return problems
 
 

@@ -103,6 +103,21 @@ class CappedTemplate(Template):
         return "".join(pieces)
 
 
+class _Template(DocxTemplate):
+    """docxtpl's template, rendering each footnotes part once.
+
+    docxtpl renders the footnotes once per section, each time over its own previous output,
+    so in a document of two sections a clerk's ``{% … %}`` typed into a party's name would
+    be run as template code on the second pass."""
+
+    def render_footnotes(self, context: dict[str, Any], jinja_env: Any = None) -> None:
+        for part in self.docx.part.package.parts:
+            if part.content_type.endswith(".footnotes+xml"):
+                blob = part.blob.decode("utf-8") if isinstance(part.blob, bytes) else part.blob
+                xml = self.render_xml_part(self.patch_xml(blob), part, context, jinja_env)
+                part._blob = xml.encode("utf-8")
+
+
 class Environment(SandboxedEnvironment):
     """The sandbox, compiling each template part once, with bounds on what a rendering may
     cost (``MAX_OUTPUT``, ``MAX_VISITS``, ``MAX_PRODUCT``).
@@ -216,17 +231,18 @@ class Renderer:
         ``properties`` become the document's title etc."""
         template = self._file(template)
         name = template.name
-        doc = DocxTemplate(io.BytesIO(template.data))
+        doc = _Template(io.BytesIO(template.data))
         budget = Budget()
         token = _current.set(budget)
         try:
             doc.render(counted(context, budget), jinja_env=self._jinja, autoescape=True)
         except TemplateError as exc:
             raise TemplateProblem(f"模板“{name}”无法生成文件：{exc}") from exc
-        except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError,
-                MemoryError) as exc:  # fmt: skip
-            # What data can make a template's expression do (1/0, a missing key, a huge
-            # number): the template's fault, said as such, never a 500.
+        except Exception as exc:
+            # Whatever the data makes a template's expression or its XML do (1/0, a huge
+            # number, a paragraph tag left open in a header): the template's fault, said as
+            # such, never a 500.
+            log.warning("template %s failed: %r", name, exc)
             raise TemplateProblem(f"模板“{name}”无法生成文件：{type(exc).__name__}: {exc}") from exc
         finally:
             _current.reset(token)

@@ -8,7 +8,8 @@ import pytest
 from templates import proof, sales_contract
 from templates.errors import TemplateProblem
 from templates.render import Renderer, TemplateFile
-from tests.helpers import offered
+from tests.helpers import docx_part, offered
+from tests.templates.test_template_uploads import rezipped
 
 
 def with_paragraph(text: str) -> TemplateFile:
@@ -52,3 +53,41 @@ def test_an_error_of_the_data_in_an_expression_is_a_template_problem():
     context = sales_contract.context("HT-202611-0001", CONTRACT)
     with pytest.raises(TemplateProblem, match="ZeroDivisionError"):
         Renderer().render(with_paragraph("{{ 1 / 0 }}"), context, properties={})
+
+
+W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+def with_footnote(text: str, sections: int = 2) -> TemplateFile:
+    """The bundled contract with a footnote holding ``text``, in ``sections`` sections."""
+    note = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:footnotes {W}>'
+            '<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p>'
+            f'</w:footnote><w:footnote w:id="1"><w:p><w:r><w:t xml:space="preserve">{text}'
+            "</w:t></w:r></w:p></w:footnote></w:footnotes>")  # fmt: skip
+    kind = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
+    sections_xml = (
+        '<w:p><w:pPr><w:sectPr><w:pgSz w:w="11906" w:h="16838"/></w:sectPr></w:pPr></w:p>'
+    )
+    data = rezipped(offered(), {
+        "[Content_Types].xml": lambda x: x.replace(
+            "</Types>", f'<Override PartName="/word/footnotes.xml" ContentType="{kind}"/></Types>'),
+        "word/_rels/document.xml.rels": lambda x: x.replace("</Relationships>", (
+            '<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/'
+            '2006/relationships/footnotes" Target="footnotes.xml"/></Relationships>')),
+        "word/document.xml": lambda x: x.replace(
+            "<w:body>", "<w:body>" + sections_xml * (sections - 1), 1),
+    }, {"word/footnotes.xml": note.encode()})  # fmt: skip
+    return TemplateFile.of("sales_contract", data)
+
+
+def test_what_a_clerk_typed_into_a_footnote_is_printed_not_run():
+    """docxtpl rendered footnotes once per section, each time over the last output: a name
+    typed as template code ran on the second pass."""
+    data = proof.contract_data(1)
+    data["buyer"]["name"] = "杭州{{ 7 * 6 }}公司"
+    context = sales_contract.context("HT-202611-0001", data)
+    rendered = Renderer().render(
+        with_footnote("注：需方为{{ buyer.name }}"), context, properties={}
+    )
+    footnotes = docx_part(rendered.data, "word/footnotes.xml")
+    assert "杭州{{ 7 * 6 }}公司" in footnotes and "杭州42公司" not in footnotes
