@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -219,6 +219,10 @@ class Label:
     number: int
     title: str
     sha256: str
+
+    def named(self) -> dict[str, Any]:
+        """As a dossier names it: title, version, sha256."""
+        return {"title": self.title, "version": self.number, "sha256": self.sha256}
 
 
 def labels(catalogue: Catalogue, version_ids: set[int | None]) -> dict[int, Label]:

@@ -60,22 +60,35 @@ def sources(data: bytes) -> Iterator[tuple[str, str]]:
         yield "文档属性", getattr(core, name) or ""
 
 
-def problems(data: bytes) -> list[tuple[str, str]]:
-    """(message, place) of everything in the template outside what a template may say."""
+Loop = tuple[list[str], str, str]  # its loop variables, the dotted name it goes over, place
+
+
+def check(data: bytes) -> tuple[list[tuple[str, str]], list[Loop]]:
+    """Every source read and parsed once: (message, place) of everything outside what a
+    template may say, and every ``for`` (outer before inner), so that the inspection can
+    check each goes over a list of its kind's data."""
     env = jinja_environment()
-    found: list[tuple[str, str]] = []
+    problems: list[tuple[str, str]] = []
+    loops: list[Loop] = []
     for where, source in sources(data):
         lines = re.sub(r"<w:p([ >])", r"\n<w:p\1", source).splitlines()
         if _RAW.search(source):  # text that would print as template code
-            found.append(("模板中不能用 raw 块", where))
+            problems.append(("模板中不能用 raw 块", where))
         try:
             tree = env.parse("\n".join(lines))
         except TemplateSyntaxError as exc:
-            found.append((f"模板语法错误：{exc.message}", _place(where, lines, exc.lineno)))
+            problems.append((f"模板语法错误：{exc.message}", _place(where, lines, exc.lineno)))
             continue
         for node, message in _refused(tree):
-            found.append((message, _place(where, lines, node.lineno)))
-    return found
+            problems.append((message, _place(where, lines, node.lineno)))
+        for node in tree.find_all(nodes.For):
+            name = _dotted(node.iter)
+            targets = [n.name for n in node.target.find_all(nodes.Name)]
+            if isinstance(node.target, nodes.Name):
+                targets = [node.target.name]
+            if name:
+                loops.append((targets, name, _place(where, lines, node.lineno)))
+    return problems, loops
 
 
 def _refused(tree: nodes.Node) -> Iterator[tuple[nodes.Node, str]]:
@@ -97,28 +110,6 @@ def _refused(tree: nodes.Node) -> Iterator[tuple[nodes.Node, str]]:
         elif (isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name)
               and node.node.name == "loop" and node.attr not in LOOP):  # fmt: skip
             yield node, f"模板中不能用 loop.{node.attr}"
-
-
-def loops(data: bytes) -> list[tuple[list[str], str, str]]:
-    """(its loop variables, the dotted name it goes over, its place) for every ``for`` of the
-    template, outer before inner, so that the inspection can check each goes over a list of
-    its kind's data."""
-    env = jinja_environment()
-    found = []
-    for where, source in sources(data):
-        lines = re.sub(r"<w:p([ >])", r"\n<w:p\1", source).splitlines()
-        try:
-            tree = env.parse("\n".join(lines))
-        except TemplateSyntaxError:
-            continue  # said by problems()
-        for node in tree.find_all(nodes.For):
-            name = _dotted(node.iter)
-            targets = [n.name for n in node.target.find_all(nodes.Name)]
-            if isinstance(node.target, nodes.Name):
-                targets = [node.target.name]
-            if name:
-                found.append((targets, name, _place(where, lines, node.lineno)))
-    return found
 
 
 def _dotted(node: nodes.Node) -> str | None:

@@ -70,9 +70,10 @@ def inspect(data: bytes, kind: str, *, converter: Converter | None = None,
         return [Problem("无法打开：不是 Word 文档（.docx）")]
     paragraphs = list(_paragraphs(document))
     problems = _tags(paragraphs, spec.context_schema(), spec.sample_context())
-    problems += [Problem(message, place) for message, place in grammar.problems(data)]
+    refused, loops = grammar.check(data)
+    problems += [Problem(message, place) for message, place in refused]
     said = {p.message for p in problems}  # a loop the text search found already is said once
-    problems += [p for p in _loops_over_lists(data, spec.context_schema(), spec.sample_context())
+    problems += [p for p in _loops_over_lists(loops, spec.context_schema(), spec.sample_context())
                  if p.message not in said]  # fmt: skip
     problems += _required(kind, paragraphs)
     if problems or not trial:  # a trial rendering would fail on what is named already
@@ -140,12 +141,12 @@ def _tags(paragraphs: list[tuple[str, str]], schema: Schema, sample: Any) -> lis
     return problems
 
 
-def _loops_over_lists(data: bytes, schema: Schema, sample: Any) -> list[Problem]:
+def _loops_over_lists(found: list[grammar.Loop], schema: Schema, sample: Any) -> list[Problem]:
     """Every ``for`` of the syntax tree goes over a list of the data (what a text search of
     the tags misses: parentheses, a loop variable named like a field)."""
     loops: dict[str, tuple[Any, Any]] = {}
     problems = []
-    for targets, name, place in grammar.loops(data):
+    for targets, name, place in found:
         field, example = _resolve(name, schema, sample, loops)
         if field is not None and not isinstance(field, fields.List):
             problems.append(Problem(f"循环只能遍历一组数据（如 items），{name} 不是", place))
@@ -227,33 +228,44 @@ def _required(kind: str, paragraphs: list[tuple[str, str]]) -> list[Problem]:
 def _trial(data: bytes, kind: str, sample: dict[str, Any],
            converter: Converter | None) -> list[Problem]:  # fmt: skip
     """Render the sample with the file as the template of ``kind``; check its fonts; convert."""
-    problems, rendered = trial_render(data, kind, sample)
+    problems = font_problems(data, kind)
+    more, rendered = trial_render(data, kind, sample)
+    problems += more
     if rendered is not None and converter is not None:
         problems += trial_convert(rendered, kind, converter)
     return problems
 
 
-def trial_render(
-    data: bytes, kind: str, sample: dict[str, Any] | None = None, *, name: str = ""
-) -> tuple[list[Problem], bytes | None]:
-    """The fonts' problems and the sample rendered with ``data`` as the template of ``kind``
-    (None when it does not render); ``name`` says which sample, in a problem."""
-    sample = SPECS[kind].sample_context() if sample is None else sample
-    template = TemplateFile.of(kind, data)
-    renderer = Renderer()
+def font_problems(data: bytes, kind: str) -> list[Problem]:
+    """No East-Asian font set, or a font named that is not installed."""
+    fonts = Renderer().fonts(TemplateFile.of(kind, data))
     problems = []
-    fonts = renderer.fonts(template)
     if not fonts.get("eastAsia"):
         problems.append(Problem("未设置中文（East Asian）字体：中文将由替代字体显示"))
     named = set().union(*fonts.values()) if fonts else set()
     problems += [Problem(f"字体未安装（将被替换）：{f}") for f in sorted(named)
                  if not pdf.font_installed(f)]  # fmt: skip
+    return problems
+
+
+def trial_render(
+    data: bytes,
+    kind: str,
+    sample: dict[str, Any] | None = None,
+    *,
+    name: str = "",
+    renderer: Renderer | None = None,
+) -> tuple[list[Problem], bytes | None]:
+    """The sample rendered with ``data`` as the template of ``kind``, or why it does not
+    render (``name`` says which sample); one ``renderer`` compiles the parts once for many."""
+    sample = SPECS[kind].sample_context() if sample is None else sample
+    template = TemplateFile.of(kind, data)
     try:
-        rendered = renderer.render(template, sample, properties={"title": kind}).data
+        rendered = (renderer or Renderer()).render(template, sample, properties={"title": kind})
     except RenderError as exc:
         which = f"（{name}）" if name else ""
-        return [*problems, Problem(f"试渲染失败{which}：{exc}")], None
-    return problems, rendered
+        return [Problem(f"试渲染失败{which}：{exc}")], None
+    return [], rendered.data
 
 
 def trial_convert(rendered: bytes, kind: str, converter: Converter) -> list[Problem]:

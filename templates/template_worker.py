@@ -26,6 +26,7 @@ import zipfile
 from xml.etree import ElementTree
 
 from templates import inspection, proof
+from templates.render import Renderer
 from templates.upload_worker import Refused, answer, apply_limits
 from templates.uploads import UploadLimits
 
@@ -174,10 +175,12 @@ def check(data: bytes, kind: str, limits: UploadLimits) -> tuple[dict, bytes]:
     if len(data) > limits.max_bytes:
         raise Refused("too_large")
     kept, fixes = clean(data, limits)
-    problems = inspection.inspect(kept, kind, trial=False)
+    problems = inspection.inspect(kept, kind, trial=False) or inspection.font_problems(kept, kind)
     sample = b""
+    renderer = Renderer()  # compiles the parts once for every trial
     for n, (name, context) in enumerate([] if problems else proof.trial_contexts(kind)):
-        problems, rendered = inspection.trial_render(kept, kind, context, name=name)
+        problems, rendered = inspection.trial_render(kept, kind, context, name=name,
+                                                     renderer=renderer)  # fmt: skip
         if problems:
             break
         if n == 0:  # the hard case: converted to PDF/A by the parent

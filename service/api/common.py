@@ -251,7 +251,7 @@ def _template(label: template_register.Label | None) -> dict[str, Any] | None:
     if label is None:
         return None
     url = url_for("templates.show_version", template_id=label.template_id, number=label.number)
-    return {"title": label.title, "version": label.number, "sha256": label.sha256, "url": url}
+    return {**label.named(), "url": url}
 
 
 def contract_view(contract: Contract, *, as_of: dt.date | None = None) -> dict[str, Any]:

@@ -88,17 +88,15 @@ def show(obj: Context, contract_no: str, purpose: str | None) -> None:
     made_with = template_register.labels(obj.archive.catalogue, used)
     body["documents"] = [
         {"kind": d.kind, "number": d.number, "format": d.format, "sha256": d.sha256,
-         "filename": d.filename, "template": _template(made_with.get(d.template_version_id))}
+         "filename": d.filename, "template": _named(made_with.get(d.template_version_id))}
         for d in contract.documents
     ]  # fmt: skip
     click.echo(json.dumps(body, ensure_ascii=False, indent=2))
 
 
-def _template(label: template_register.Label | None) -> dict | None:
+def _named(label: template_register.Label | None) -> dict | None:
     """The template version a document was made with, as the dossier names it."""
-    if label is None:
-        return None
-    return {"title": label.title, "version": label.number, "sha256": label.sha256}
+    return label.named() if label else None
 
 
 @group.command("status")
