@@ -67,7 +67,7 @@ def bind(archive: Archive, year: int, region: str, actor: Actor, kind: str = "re
     destroyed = [c for c in contracts if c.gone]
     parts = []  # (contract, [(document, reader)])
     for contract in kept:
-        pdfs = sorted((d for d in contract.documents if d.format == "pdf"),
+        pdfs = sorted((d for d in contract.current_documents if d.format == "pdf"),
                       key=lambda d: (KIND_ORDER.get(d.kind, 9), d.number, d.id))  # fmt: skip
         parts.append((contract, [(d, PdfReader(io.BytesIO(_read(archive, contract, d))))
                                  for d in pdfs]))  # fmt: skip

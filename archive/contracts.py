@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_, select
 
-from archive import audit, template_register
+from archive import audit, revisions, template_register
 from archive.access import basis, scope_of
 from archive.actor import Actor
 from archive.codes import assign_code
@@ -85,7 +85,7 @@ def create(archive: Archive, data: dict[str, Any], actor: Actor) -> Contract:
             filing.session.flush()
             filing.add_documents(
                 contract=contract, kind=KIND, number=number, title=sales_contract.TITLE,
-                rendition=rendition, input_sha256=digest, actor=actor.name,
+                rendition=rendition, input_sha256=digest, actor=actor.name, revision=1,
             )  # fmt: skip
             audit.record(filing.session, actor, "contract.create", number, total=str(total))
     log.info("filed contract %s for %s", number, actor.name)
@@ -334,6 +334,7 @@ def summary(contract: Contract, *, as_of: dt.date | None = None) -> dict[str, An
         "status": contract.status,
         "region": contract.region,
         "business_type": contract.business_type,
+        "revision": contract.revision,
         "signed_on": contract.signed_on.isoformat(),
         "seller": contract.terms["seller"],
         "buyer": contract.terms["buyer"],
@@ -367,6 +368,7 @@ def dossier(contract: Contract, *, as_of: dt.date | None = None) -> dict[str, An
         **summary(contract, as_of=as_of),
         "terms": _with_amounts(contract.terms, delivered(contract)),
         "original_terms": _with_amounts(contract.data),
+        "revisions": revisions.history(contract),
         "amendments": [amendment_record(a) for a in contract.amendments],
         "deliveries": [delivery_record(d) for d in contract.deliveries],
         "payments": [payment_record(p) for p in contract.payments],

@@ -183,6 +183,7 @@ class Filing:
         rendition: Rendition,
         input_sha256: str,
         actor: str,
+        revision: int | None = None,
     ) -> list[Document]:
         docs = []
         code = document_code(self.session, contract, number)
@@ -199,6 +200,7 @@ class Filing:
                 renderer=rendition.renderer,
                 libreoffice_version=rendition.libreoffice_version if fmt == "pdf" else None,
                 text=rendition.text if fmt == "docx" else None, created_by=actor,
+                revision=revision,
             )  # fmt: skip
             self.session.add(doc)
             docs.append(doc)

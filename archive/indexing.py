@@ -84,7 +84,7 @@ def entries(contract: Contract, storage: Storage | None = None,
 
 def _by_number(contract: Contract) -> dict[str, list[Document]]:
     grouped: dict[str, list[Document]] = {}
-    for doc in contract.documents:
+    for doc in contract.current_documents:  # a superseded draft is not found any more
         if doc.destroyed_at is None:
             grouped.setdefault(doc.number, []).append(doc)
     return grouped

@@ -202,6 +202,9 @@ class Contract(Base):
     # Raised by every change to the dossier; a document rendered from an older version is
     # not filed (see archive.filing: rendering happens outside the transaction).
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # 第几稿: a draft is corrected by filing a new revision (archive.revisions); the
+    # revisions before it stay in the dossier, superseded.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     documents: Mapped[list[Document]] = relationship(
         back_populates="contract", order_by="Document.id", cascade="all, delete-orphan"
@@ -210,14 +213,42 @@ class Contract(Base):
     deliveries: Mapped[list[Delivery]] = relationship(order_by="Delivery.id")
     payments: Mapped[list[Payment]] = relationship(order_by="Payment.id")
 
+    revisions: Mapped[list[ContractRevision]] = relationship(order_by="ContractRevision.seq")
+
     @property
     def outstanding(self) -> Decimal:
         return self.total - self.paid
 
     @property
+    def current_documents(self) -> list[Document]:
+        """The documents that count: every one but the superseded drafts' renderings."""
+        return [doc for doc in self.documents if doc.superseded_at is None]
+
+    @property
     def gone(self) -> bool:
         """Destroyed under retention: only the register entry (tombstone) remains."""
         return self.retention_state in GONE
+
+
+class ContractRevision(Base):
+    """一稿: the data of a draft as it stood in one revision, what changed from the revision
+    before it, who changed it and why. Written from the first correction on (revision 1,
+    the data as first filed, with it)."""
+
+    __tablename__ = "contract_revisions"
+    __table_args__ = (UniqueConstraint("contract_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    input_sha256: Mapped[str] = mapped_column(String(64))
+    total: Mapped[Decimal] = mapped_column(Money)
+    # [{"field", "label", "before", "after"}]: empty for revision 1.
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(50))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class Amendment(Base):
@@ -315,6 +346,10 @@ class Document(Base):
     removed: Mapped[list[str] | None] = mapped_column(JSON)
     # When a fixity check last read the stored file and found its SHA-256 unchanged.
     verified_at: Mapped[dt.datetime | None]
+    # The draft revision a contract's own rendering belongs to, and when a later revision
+    # superseded it (it stays in the dossier, and goes only with the contract).
+    revision: Mapped[int | None] = mapped_column(Integer)
+    superseded_at: Mapped[dt.datetime | None]
 
     contract: Mapped[Contract] = relationship(back_populates="documents")
 

@@ -113,6 +113,18 @@ class ContractSchema(StrictSchema):
             raise ValidationError(errors)
 
 
+class ContractRevisionSchema(ContractSchema):
+    """A draft's corrected data (改稿): the whole contract again, with why it changed."""
+
+    note = Text(max_length=500, multiline=True,
+                metadata={"description": "改稿说明（记入改稿记录与审计）"})  # fmt: skip
+    based_on = fields.Integer(
+        strict=True, validate=validate.Range(min=1, error="须为正整数。"),
+        metadata={"description": "据以修改的第几稿（合同的 revision）：此后已有人改稿时答 409，"
+                                 "不覆盖他人的修改；省略则以现行稿为准"},
+    )  # fmt: skip
+
+
 CHANGEABLE = ("effective", "completed", "terminated")
 
 

@@ -24,7 +24,8 @@ KIND_NAMES = {"sales_contract": "销售合同", "amendment": "补充协议",
 # The retention records (kept permanently; never searched).
 RECORD_NAMES = {"destruction_list": "销毁清单", "destruction_certificate": "销毁记录"}
 ACTION_NAMES = {
-    "contract.create": "创建合同", "contract.status": "变更状态", "document.download": "下载文件",
+    "contract.create": "创建合同", "contract.revise": "改稿", "contract.status": "变更状态",
+    "document.download": "下载文件",
     "dossier.view": "查阅卷宗", "contract.owner": "移交合同", "contract.secrecy": "变更密级",
     "amendment.create": "签订补充协议", "delivery.create": "开具发货通知单",
     "payment.create": "登记收款", "scan.upload": "上传扫描件", "volume.export": "导出案卷",

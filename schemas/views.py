@@ -56,6 +56,10 @@ class DocumentViewSchema(Schema):
     )
     template = fields.Nested(TemplateUsedSchema, allow_none=True, metadata={
         "description": "生成它的模板版本（上传件、模板库之前归档的文件为 null）"})  # fmt: skip
+    revision = fields.Integer(allow_none=True, metadata={
+        "description": "合同文本的第几稿（仅销售合同本身）"})  # fmt: skip
+    superseded = fields.Boolean(metadata={
+        "description": "已被后一稿取代：留在卷宗中备查，不再有效，不装订、不检索"})  # fmt: skip
 
 
 class PartyViewSchema(Schema):
@@ -138,6 +142,7 @@ class ContractSummarySchema(Schema):
     status = _enum(STATUSES, "状态")
     region = _str("区域")
     business_type = _maybe("销售业务类型（模板库之前的合同为 null）")
+    revision = fields.Integer(metadata={"description": "现行的第几稿（草稿每改一次加一）"})
     signed_on = _str("签订日期")
     seller = fields.Nested(PartyViewSchema)
     buyer = fields.Nested(PartyViewSchema)
@@ -168,6 +173,24 @@ class ChangeViewSchema(Schema):
     before = _str("原内容")
     after = _str("变更后")
     reason = _str("原因")
+
+
+class RevisionChangeSchema(Schema):
+    field = _str("改动的字段（如 buyer.name、items.0.quantity）")
+    label = _str("字段名称（如 需方·名称）")
+    before = _maybe("改动前（此前没有为 null）")
+    after = _maybe("改动后（删去为 null）")
+
+
+class RevisionSchema(Schema):
+    revision = fields.Integer(metadata={"description": "第几稿（1 为首次生成）"})
+    current = fields.Boolean(metadata={"description": "现行稿：只有最后一稿有效"})
+    created_by = _str("改稿人（登录名）")
+    created_at = _str("改稿时间（ISO 8601）")
+    total = _str(**MONEY)
+    note = _maybe("改稿说明")
+    changes = fields.List(fields.Nested(RevisionChangeSchema),
+                          metadata={"description": "与前一稿相比改动的字段"})  # fmt: skip
 
 
 class AmendmentSummarySchema(Schema):
@@ -231,6 +254,8 @@ class ContractViewSchema(ContractSummarySchema):
 
     terms = fields.Nested(TermsViewSchema, metadata={"description": "现行条款（含补充协议）"})
     original_terms = fields.Nested(TermsViewSchema, metadata={"description": "签订时的条款"})
+    revisions = fields.List(fields.Nested(RevisionSchema),
+                            metadata={"description": "草稿的各稿，最早的在前"})  # fmt: skip
     amendments = fields.List(fields.Nested(AmendmentSummarySchema))
     deliveries = fields.List(fields.Nested(DeliverySummarySchema))
     payments = fields.List(fields.Nested(PaymentSummarySchema))

@@ -233,11 +233,13 @@ def documents(contract: Contract, number: str | None = None) -> list[dict[str, A
     for doc in contract.documents:
         if number is not None and doc.number != number:
             continue
+        # A draft's earlier revisions share its number: each is a document of its own.
         entry = grouped.setdefault(
-            (doc.kind, doc.number),
+            (doc.kind, doc.number, doc.revision if doc.superseded_at else None),
             {"kind": doc.kind, "number": doc.number, "title": TITLES.get(doc.kind, doc.kind),
              "archival_code": doc.archival_code, "created_at": _iso(doc.created_at),
-             "template": _template(made_with.get(doc.template_version_id))},
+             "template": _template(made_with.get(doc.template_version_id)),
+             "revision": doc.revision, "superseded": doc.superseded_at is not None},
         )  # fmt: skip
         entry[doc.format] = {"url": download_url(contract, doc), "sha256": doc.sha256,
                              "size": doc.size, "filename": doc.filename,
@@ -268,15 +270,22 @@ def summary_view(contract: Contract) -> dict[str, Any]:
 
 def _links(contract: Contract, self_url: str, number: str | None = None) -> dict[str, str]:
     links = {"self": self_url, "contract": contract_url(contract.contract_no)}
-    for doc in contract.documents:
+    for doc in contract.current_documents:
         if number is not None and doc.number == number:
             links[doc.format] = download_url(contract, doc)
     return links
 
 
-def _one_document(contract: Contract, number: str) -> dict[str, Any] | None:
-    found = documents(contract, number)
-    return found[0] if found else None
+def _one_document(contract: Contract, number: str,
+                  doc: Document | None = None) -> dict[str, Any] | None:  # fmt: skip
+    """The document ``number`` as it stands, or the revision ``doc`` belongs to."""
+    superseded = doc is not None and doc.superseded_at is not None
+    for entry in documents(contract, number):
+        if entry["superseded"] == superseded and (
+            not superseded or entry["revision"] == doc.revision
+        ):
+            return entry
+    return None
 
 
 def amendment_view(contract: Contract, amendment: Amendment) -> dict[str, Any]:
@@ -312,5 +321,5 @@ def payment_view(contract: Contract, payment: Payment) -> dict[str, Any]:
 
 def scan_view(contract: Contract, doc: Document) -> dict[str, Any]:
     url = url_for("dossier.show_document", contract_no=contract.contract_no, doc_id=doc.id)
-    return {**_one_document(contract, doc.number), "contract_no": contract.contract_no,
+    return {**_one_document(contract, doc.number, doc), "contract_no": contract.contract_no,
             "links": _links(contract, url, doc.number)}  # fmt: skip

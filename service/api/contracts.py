@@ -7,10 +7,15 @@ from typing import Any
 
 from flask import send_file
 
-from archive import contracts
+from archive import contracts, revisions
 from archive.filing import MEDIA_TYPES
 from schemas import ContractSchema
-from schemas.contract import OwnerChangeSchema, SecrecyChangeSchema, StatusChangeSchema
+from schemas.contract import (
+    ContractRevisionSchema,
+    OwnerChangeSchema,
+    SecrecyChangeSchema,
+    StatusChangeSchema,
+)
 from schemas.fields import MAX_ID
 from schemas.queries import ContractListArgs, DossierArgs, DownloadArgs
 from schemas.views import ContractSummarySchema, ContractViewSchema, page_of
@@ -69,6 +74,20 @@ def index(args: dict[str, Any], page: PageRequest):
 def show(args: dict[str, Any], contract_no: str):
     contract = contracts.view(get_archive(), contract_no, actor(), purpose=args.get("purpose"))
     return contract_view(contract, as_of=args.get("as_of"))
+
+
+@blp.put("/<contract_no>")
+@blp.doc(summary="修改草稿（改稿）：以新数据重新生成 Word 与 PDF，编号与档号不变；前一稿留在卷宗中"
+                 "（已取代）。数据与现行稿相同时不生成新稿", security=SECURITY)  # fmt: skip
+@blp.arguments(ContractRevisionSchema, description="完整的合同数据（同创建），可附改稿说明 note")
+@blp.response(200, ContractViewSchema, description="现行稿")
+@blp.errors(403, 404, 409, 410, 422, 503)
+@blp.searchable()
+def revise(data: dict[str, Any], contract_no: str):
+    note, based_on = data.pop("note", None), data.pop("based_on", None)
+    contract, _ = revisions.revise(get_archive(), contract_no, data, actor(), note=note,
+                                   based_on=based_on)  # fmt: skip
+    return contract_view(contract)
 
 
 @blp.post("/<contract_no>/status")

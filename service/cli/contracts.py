@@ -15,6 +15,7 @@ from archive import (
     payments,
     receivables,
     retention,
+    revisions,
     template_register,
 )
 from archive.errors import NotFound, validated
@@ -37,6 +38,22 @@ def create(obj: Context, file) -> None:
     """从 JSON 文件创建合同：校验、编号、生成 Word 与 PDF、归档；打印合同编号。"""
     data = contracts.validate(obj.archive, read_json(file))
     click.echo(contracts.create(obj.archive, data, obj.actor()).contract_no)
+
+
+@group.command("revise")
+@click.argument("contract_no")
+@click.argument("file", type=click.File("rb"))
+@click.option("--note", help="改稿说明（记入改稿记录与审计）。")
+@pass_ctx
+@domain_errors
+def revise(obj: Context, contract_no: str, file, note: str | None) -> None:
+    """修改草稿（改稿）：以 JSON 文件的完整数据重新生成，编号与档号不变；打印第几稿。"""
+    data = contracts.validate(obj.archive, read_json(file))
+    contract, changed = revisions.revise(obj.archive, contract_no, data, obj.actor(), note=note)
+    click.echo(
+        f"{contract.contract_no}\t第 {contract.revision} 稿"
+        + ("" if changed else "\t（与现行稿相同，未生成新稿）")
+    )
 
 
 @group.command("amend")
@@ -88,7 +105,8 @@ def show(obj: Context, contract_no: str, purpose: str | None) -> None:
     made_with = template_register.labels(obj.archive.catalogue, used)
     body["documents"] = [
         {"kind": d.kind, "number": d.number, "format": d.format, "sha256": d.sha256,
-         "filename": d.filename, "template": _named(made_with.get(d.template_version_id))}
+         "filename": d.filename, "template": _named(made_with.get(d.template_version_id)),
+         "revision": d.revision, "superseded": d.superseded_at is not None}
         for d in contract.documents
     ]  # fmt: skip
     click.echo(json.dumps(body, ensure_ascii=False, indent=2))
@@ -124,7 +142,10 @@ def status(obj: Context, contract_no: str, status: str, note: str | None, force:
 def export(obj: Context, contract_no: str, fmt: str, output: Path | None, purpose: str) -> None:
     """把合同文件写到本地（记入查阅登记）。"""
     contract = contracts.get(obj.archive, contract_no, obj.actor())
-    found = next((d for d in contract.documents if d.format == fmt), None)
+    found = next(
+        (d for d in contract.current_documents if d.kind == "sales_contract" and d.format == fmt),
+        None,
+    )
     if found is None:
         raise NotFound(f"合同 {contract_no} 没有 {fmt} 文件。")
     doc, data = contracts.retrieve(obj.archive, contract_no, found.id, obj.actor(),

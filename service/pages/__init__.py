@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from flask import Flask, g
@@ -52,7 +53,9 @@ def register(app: Flask) -> None:
     @app.template_filter("localtime")
     def _localtime(value) -> str:
         """A stored (UTC) time in the local time of HETONG_TIMEZONE (the zone is named in
-        the column's heading: ``ZONE_NAME``)."""
+        the column's heading: ``ZONE_NAME``); a view's ISO 8601 string reads the same."""
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
         return local_time(value, get_archive().zone)
 
     @app.template_filter("money")

@@ -15,6 +15,7 @@ from archive import (
     loans,
     payments,
     retention,
+    revisions,
     scans,
     template_register,
 )
@@ -72,11 +73,7 @@ def new():
     errors: dict[str, list[str]] = {}
     items = 3
     if request.method == "POST":
-        payload = to_payload(request.form, lines=("extra_clauses",))
-        for item in payload.get("items", []):
-            for figure in ("quantity", "unit_price"):
-                if figure in item:
-                    item[figure] = typed_number(item[figure])
+        payload = _form_payload()
         values = flat(payload)
         items = max(3, len(payload.get("items", [])) + 1)
         try:
@@ -96,6 +93,54 @@ def new():
     ), 422 if errors else 200  # fmt: skip
 
 
+@bp.route("/<contract_no>/edit", methods=["GET", "POST"])
+@login_required("clerk", "manager")
+def edit(contract_no: str):
+    """改稿: the new-contract form, filled with the draft's current revision."""
+    try:
+        contract = contracts.get(get_archive(), contract_no, current_actor())
+    except ArchiveError as exc:
+        return render_template("gone.html", error=exc), 410 if exc.code == "gone" else 404
+    if contract.status != "draft":
+        flash("合同已生效，不能改稿；请签订补充协议变更。", "error")
+        return redirect(url_for(".show", contract_no=contract_no))
+    values = {**flat(contract.data), "based_on": str(contract.revision)}
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        payload = _form_payload()
+        note, based_on = payload.pop("note", None), payload.pop("based_on", None)
+        values = {**flat(payload), "note": note or "", "based_on": based_on or ""}
+        try:
+            data = contracts.validate(get_archive(), payload)
+            revised, changed = revisions.revise(
+                get_archive(), contract_no, data, current_actor(), note=note,
+                based_on=int(based_on) if (based_on or "").isdigit() else None,
+            )  # fmt: skip
+        except InvalidData as exc:
+            errors = exc.errors
+        except (ArchiveError, *UNAVAILABLE) as exc:
+            errors = {"_schema": [str(exc)]}
+        else:
+            flash(f"已生成第 {revised.revision} 稿，编号与档号不变。" if changed
+                  else "内容与现行稿相同，未生成新稿。", "ok")  # fmt: skip
+            return redirect(url_for(".show", contract_no=contract_no))
+    return render_template(
+        "contracts/new.html", values=values, errors=errors, editing=contract,
+        items=max(3, len(contract.data["items"]) + 1), regions=get_archive().regions,
+        business_types=template_register.business_types(get_archive().catalogue),
+    ), 422 if errors else 200  # fmt: skip
+
+
+def _form_payload() -> dict:
+    """The contract form as the API's JSON: figures as people type them made plain."""
+    payload = to_payload(request.form, lines=("extra_clauses",))
+    for item in payload.get("items", []):
+        for figure in ("quantity", "unit_price"):
+            if figure in item:
+                item[figure] = typed_number(item[figure])
+    return payload
+
+
 @bp.get("/<contract_no>")
 @login_required()
 def show(contract_no: str):
@@ -108,7 +153,8 @@ def show(contract_no: str):
     # The delivery form offers the lines still to ship (by their index in the terms).
     open_lines = [(n, it) for n, it in enumerate(d["terms"]["items"])
                   if Decimal(it["remaining"]) > 0]  # fmt: skip
-    return render_template("contracts/show.html", c=contract, d=d, trail=trail,
+    editable = d["status"] == "draft" and current_actor().can(*revisions.EDITORS)
+    return render_template("contracts/show.html", c=contract, d=d, trail=trail, editable=editable,
                            documents=_documents(contract), open_lines=open_lines,
                            on_loan=loans.on_loan(get_archive(), contract))  # fmt: skip
 
@@ -117,11 +163,13 @@ def _documents(contract: Contract) -> list[dict]:
     made_with = template_register.labels(
         get_archive().catalogue, {d.template_version_id for d in contract.documents}
     )
-    grouped: dict[str, dict] = {}
+    grouped: dict[tuple, dict] = {}
     for doc in contract.documents:
-        entry = grouped.setdefault(doc.number, {
+        superseded = doc.superseded_at is not None
+        entry = grouped.setdefault((doc.number, doc.revision if superseded else None), {
             "kind": doc.kind, "number": doc.number, "code": doc.archival_code,
-            "template": made_with.get(doc.template_version_id)})  # fmt: skip
+            "template": made_with.get(doc.template_version_id), "revision": doc.revision,
+            "superseded": superseded})  # fmt: skip
         entry[doc.format] = doc
     return list(grouped.values())
 

@@ -158,3 +158,38 @@ def test_people_get_a_department_and_contracts_their_creator_as_owner(tmp_path, 
         hashed = connection.execute(text("SELECT token_hash FROM api_tokens WHERE user_id = 1"))
         assert hashed.scalar() == f"{1:064d}"  # the stored hash, carried over as it was
     catalogue.dispose()
+
+
+def test_contracts_filed_before_revisions_are_in_their_first_revision(tmp_path):
+    """Upgrading to draft revisions (0016): every contract and its own rendering are 第 1 稿,
+    nothing superseded; amendments and notices belong to no revision."""
+    catalogue = Catalogue(f"sqlite:///{tmp_path / 'catalogue.sqlite3'}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with catalogue.engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "0015")
+        connection.execute(text(
+            "INSERT INTO contracts (id, contract_no, status, region, signed_on, seller_name,"
+            " buyer_name, total, original_total, paid, due_on, data, terms, input_sha256,"
+            " created_by, owner, confidential, created_at, updated_at, version) VALUES (1,"
+            " 'HT-202611-0001', 'draft', '华东', '2026-11-20', '上海申远', '杭州临平', 100, 100,"
+            " 0, '2027-01-31', '{}', '{}', 'x', 'li', 'li', 0, '2026-11-20 00:00:00',"
+            " '2026-11-20 00:00:00', 1)"
+        ))  # fmt: skip
+        for kind, number in (("sales_contract", "HT-202611-0001"),
+                             ("amendment", "HT-202611-0001-BC01")):  # fmt: skip
+            connection.execute(text(
+                "INSERT INTO documents (contract_id, kind, number, format, filename, media_type,"
+                " sha256, size, created_by, created_at) VALUES (1, :kind, :number, 'pdf', 'x.pdf',"
+                " 'application/pdf', :sha, 1, 'li', '2026-11-20 00:00:00')"
+            ), {"kind": kind, "number": number, "sha": "0" * 64})  # fmt: skip
+
+    catalogue.migrate()
+
+    with catalogue.engine.connect() as connection:
+        assert connection.execute(text("SELECT revision FROM contracts")).scalar() == 1
+        rows = connection.execute(text(
+            "SELECT kind, revision, superseded_at FROM documents ORDER BY id")).all()  # fmt: skip
+        assert [tuple(r) for r in rows] == [("sales_contract", 1, None), ("amendment", None, None)]
+    catalogue.dispose()

@@ -4,6 +4,7 @@ and completing a contract that still has goods or money open only after saying w
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from zoneinfo import ZoneInfo
 
@@ -135,3 +136,66 @@ def test_the_dossier_page_counts_lines_from_1_like_the_pdf(client, auth, archive
         "reason": "调价", "effective_on": "2026-11-24", "changes.0.field": "unit_price",
         "changes.0.line": "3", "changes.0.after": "1.00"})  # fmt: skip
     assert "1–2" in client.get(refused.headers["Location"]).get_data(as_text=True)
+
+
+def _form_values(page: str) -> dict[str, str]:
+    """What a browser sends for the form as shown: inputs, textareas, selected options."""
+    values = {m.group(1): html.unescape(m.group(2)) for m in
+              re.finditer(r'<input name="([^"]+)"[^>]*value="([^"]*)"', page)}  # fmt: skip
+    values |= {m.group(1): html.unescape(m.group(2)) for m in
+               re.finditer(r'<textarea name="([^"]+)"[^>]*>([^<]*)</textarea>', page)}  # fmt: skip
+    for name, options in re.findall(r'<select name="([^"]+)">(.*?)</select>', page, re.S):
+        chosen = re.search(r'<option (?:value="([^"]*)" )?selected>([^<]*)', options)
+        if chosen:
+            values[name] = chosen.group(1) or chosen.group(2)
+    values |= dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+    return values
+
+
+def test_a_clerk_corrects_a_draft_on_its_page_and_sees_what_changed(client, auth, archive,
+                                                                     create):  # fmt: skip
+    created = create()
+    number = created["contract_no"]
+    sign_in(client, archive)
+    shown = client.get(f"/contracts/{number}").get_data(as_text=True)
+    assert "编辑（改稿）" in shown and "改稿记录" not in shown
+
+    form = client.get(f"/contracts/{number}/edit").get_data(as_text=True)
+    values = _form_values(form)
+    assert values["buyer.name"] == "杭州临平精工机械有限公司"  # the draft as it stands
+    assert values["items.0.unit_price"] and values["based_on"] == "1"
+    values["buyer.name"] = "杭州临平精工机械股份有限公司"
+    values["note"] = "需方已改制为股份公司"
+    saved = client.post(f"/contracts/{number}/edit", data=values)
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+
+    page = client.get(f"/contracts/{number}").get_data(as_text=True)
+    assert "已生成第 2 稿" in page
+    history = page[page.index("改稿记录") : page.index("产品与交付")]
+    for said in (
+        "第 2 稿（现行）",
+        "需方·名称",
+        "<del>杭州临平精工机械有限公司</del>",
+        "<ins>杭州临平精工机械股份有限公司</ins>",
+        "需方已改制为股份公司",
+        "首次生成",
+    ):
+        assert said in history, said
+    assert "已被后一稿取代" in page
+    body = dossier(client, auth, number)
+    assert (body["contract_no"], body["archival_code"]) == (number, created["archival_code"])
+
+    # A second tab still showing the first revision cannot overwrite the second.
+    values["signed_at"] = "上海市徐汇区"
+    stale = client.post(f"/contracts/{number}/edit", data=values)
+    assert stale.status_code == 422 and "第 2 稿" in stale.get_data(as_text=True)
+    assert dossier(client, auth, number)["revision"] == 2
+
+
+def test_an_effective_contract_has_no_edit_form(client, auth, archive, effective):
+    number = effective()
+    sign_in(client, archive)
+    assert "编辑（改稿）" not in client.get(f"/contracts/{number}").get_data(as_text=True)
+    refused = client.get(f"/contracts/{number}/edit")
+    assert refused.status_code == 302
+    assert "补充协议" in client.get(refused.location).get_data(as_text=True)

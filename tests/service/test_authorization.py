@@ -171,6 +171,10 @@ RULES: dict[tuple[str, str], Probe] = {
     ),
     ("GET", f"{API}/contracts"): Probe(everyone()),
     ("GET", f"{API}/contracts/<contract_no>"): Probe(seen()),
+    # The same data again: the draft as it stands, no new revision.
+    ("PUT", f"{API}/contracts/<contract_no>"): Probe(
+        gated(("clerk", "manager"), 200), body=lambda w, k: {**_contract(), "region": REGION[k]}
+    ),
     ("POST", f"{API}/contracts/<contract_no>/status"): Probe(
         seen(409), body=lambda w, k: {"status": "completed"}
     ),
