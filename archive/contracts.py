@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_, select
 
-from archive import audit, revisions, template_register
+from archive import audit, customers, revisions, template_register
 from archive.access import basis, scope_of
 from archive.actor import Actor
 from archive.codes import assign_code
@@ -57,6 +57,8 @@ def create(archive: Archive, data: dict[str, Any], actor: Actor) -> Contract:
         raise Forbidden("只有销售业务员或销售经理可以创建合同。")
     if archive.regions and data["region"] not in archive.regions:
         raise InvalidData({"region": [f"未知区域，可选：{'、'.join(archive.regions)}。"]})
+    data = customers.parties(archive, data, actor)
+    customer_id = data.pop("customer_id", None)
     # The standard template of its business type, as it stands now (its version is recorded).
     data = {**data, "business_type": data.get("business_type") or archive.default_business_type}
     template = template_register.active(archive.catalogue, sales_contract.TEMPLATE,
@@ -81,6 +83,7 @@ def create(archive: Archive, data: dict[str, Any], actor: Actor) -> Contract:
                 terms=canonical, input_sha256=digest, created_by=actor.name, owner=actor.name,
             )  # fmt: skip
             filing.session.add(contract)
+            customers.attach(filing.session, contract, data["buyer"], customer_id, actor)
             assign_code(filing.session, contract, archive.archival_pattern)
             filing.session.flush()
             filing.add_documents(

@@ -13,6 +13,7 @@ from contextlib import AbstractContextManager
 from decimal import Decimal
 from pathlib import Path
 
+from marshmallow import ValidationError
 from sqlalchemy import select
 
 from archive import outbox, template_register, users
@@ -21,6 +22,7 @@ from archive.indexing import Indexer
 from archive.models import Document, Record
 from archive.search import get_engine
 from archive.storage import Storage
+from schemas.contract import PartySchema
 from schemas.labels import BUSINESS_TYPES, DEFAULT_ZONE
 from templates.convert import Converter
 from templates.render import Renderer
@@ -30,6 +32,17 @@ log = logging.getLogger(__name__)
 
 # The SQLite catalogue in the data root (when no other database is named).
 CATALOGUE_FILE = "catalogue.sqlite3"
+
+
+def _seller(given: dict[str, str] | None) -> dict[str, str] | None:
+    """Our company as configured, checked as a contract's party would be (a wrong one stops
+    the start, naming the setting)."""
+    if not given:
+        return None
+    try:
+        return PartySchema().load(dict(given))
+    except ValidationError as exc:
+        raise ValueError(f"HETONG_SELLER（本公司信息）有误：{exc.messages}") from exc
 
 
 def holds_archive(data_dir: Path, database_url: str = "") -> bool:
@@ -53,6 +66,7 @@ class Archive:
         regions: list[str] | None = None,
         business_types: list[str] | None = None,
         default_business_type: str = "",
+        seller: dict[str, str] | None = None,
         departments: list[str] | None = None,
         token_days: int = users.DEFAULT_TOKEN_DAYS,
         archival_pattern: str = "HT·{year}·{region}·{seq:04d}",
@@ -90,6 +104,8 @@ class Archive:
                     f"业务类型“{name}”超过 {template_register.MAX_BUSINESS_TYPE} "
                     "个字（HETONG_BUSINESS_TYPES、HETONG_DEFAULT_BUSINESS_TYPE）。"
                 )
+        # Our company (供方), filled into contracts that name no seller.
+        self.seller = _seller(seller)
         # The departments people belong to, and how many days a new API token lives.
         self.departments = list(departments or users.DEPARTMENTS)
         self.token_days = token_days

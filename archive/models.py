@@ -156,6 +156,32 @@ class NumberReservation(Base):
     reserved_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class Customer(Base):
+    """客户档案: a buyer, its details as the company knows them, and its credit (003 客户分类):
+    grade A / B / C and a credit limit. Created from its first contract or by hand; each
+    contract names the customer it was made for."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    address: Mapped[str] = mapped_column(String(200))
+    representative: Mapped[str | None] = mapped_column(String(50))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    bank: Mapped[str | None] = mapped_column(String(100))
+    account: Mapped[str | None] = mapped_column(String(50))
+    tax_id: Mapped[str | None] = mapped_column(String(50), index=True)
+    # [{"name", "phone", "role"}]: the people to call.
+    contacts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # None until a manager grades it; the credit limit None means none was set.
+    grade: Mapped[str | None] = mapped_column(String(1))
+    credit_limit: Mapped[Decimal | None] = mapped_column(Money)
+    credit_notes: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(50))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class Contract(Base):
     __tablename__ = "contracts"
 
@@ -168,6 +194,8 @@ class Contract(Base):
     signed_on: Mapped[dt.date] = mapped_column(Date, index=True)
     seller_name: Mapped[str] = mapped_column(String(100))
     buyer_name: Mapped[str] = mapped_column(String(100), index=True)
+    # The buyer in the customer register (客户档案).
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     # Current total (as amended), the total as signed, and payments received so far.
     total: Mapped[Decimal] = mapped_column(Money)
     original_total: Mapped[Decimal] = mapped_column(Money)
@@ -214,6 +242,7 @@ class Contract(Base):
     payments: Mapped[list[Payment]] = relationship(order_by="Payment.id")
 
     revisions: Mapped[list[ContractRevision]] = relationship(order_by="ContractRevision.seq")
+    customer: Mapped[Customer | None] = relationship()
 
     @property
     def outstanding(self) -> Decimal:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from archive import audit, template_register
+from archive import audit, customers, template_register
 from archive.actor import Actor
 from archive.dossier import fetch, load, require_status, touch, unchanged
 from archive.errors import Conflict, Forbidden, InvalidData
@@ -89,12 +89,15 @@ def revise(
     revision files nothing)."""
     if not actor.can(*EDITORS):
         raise Forbidden("只有销售业务员或销售经理可以修改合同草稿。")
+    data = customers.parties(archive, data, actor)
     data = {**data, "business_type": data.get("business_type") or archive.default_business_type}
     return retried(lambda: _revise(archive, contract_no, data, actor, note, based_on))
 
 
 def _revise(archive: Archive, contract_no: str, data: dict[str, Any], actor: Actor,
             note: str | None, based_on: int | None) -> tuple[Contract, bool]:  # fmt: skip
+    customer_id = data.get("customer_id")
+    data = {key: value for key, value in data.items() if key != "customer_id"}
     seen = fetch(archive.catalogue, contract_no, actor, write=True)
     require_status(seen, ("draft",), "改稿（已生效的合同只能签订补充协议变更）")
     if based_on is not None and based_on != seen.revision:
@@ -143,6 +146,10 @@ def _revise(archive: Archive, contract_no: str, data: dict[str, Any], actor: Act
         contract.signed_on, contract.due_on = data["signed_on"], data["payment"]["due_on"]
         contract.business_type = data["business_type"]
         contract.seller_name, contract.buyer_name = data["seller"]["name"], data["buyer"]["name"]
+        # Its customer stays (a corrected name is shown as a difference from the register)
+        # unless the correction names another one.
+        customers.attach(filing.session, contract, data["buyer"],
+                         customer_id or contract.customer_id, actor)  # fmt: skip
         touch(contract)
         filing.add_documents(
             contract=contract, kind=KIND, number=contract_no, title=sales_contract.TITLE,

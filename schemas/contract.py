@@ -72,8 +72,16 @@ class ContractSchema(StrictSchema):
                        "省略时为默认类型"})  # fmt: skip
     signed_on = fields.Date(required=True)
     signed_at = Text(required=True, max_length=LINE)
-    seller = fields.Nested(PartySchema, required=True)
-    buyer = fields.Nested(PartySchema, required=True)
+    seller = fields.Nested(PartySchema, metadata={
+        "description": "供方；省略时为本公司（管理员配置的 HETONG_SELLER）"})  # fmt: skip
+    buyer = fields.Nested(PartySchema, metadata={
+        "description": "需方；与 customer_id 同给时以此为准，与档案不同之处列出"})  # fmt: skip
+    customer_id = fields.Integer(
+        strict=True, validate=validate.Range(min=1, max=2**63 - 1, error="须为正整数。"),
+        metadata={"description": "需方的客户档案编号；省略 buyer 时需方信息取自客户档案。"
+                                 "两者都省略为错误；只给 buyer 时按名称（或税号）对应客户档案，"
+                                 "没有则以本合同的需方新建"},
+    )  # fmt: skip
     items = fields.List(
         fields.Nested(ItemSchema),
         required=True,
@@ -109,6 +117,8 @@ class ContractSchema(StrictSchema):
             errors["delivery"] = {"deadline": ["交货期限不能早于签订日期。"]}
         if signed and due and due < signed:
             errors["payment"] = {"due_on": ["付款期限不能早于签订日期。"]}
+        if not data.get("buyer") and data.get("customer_id") is None:
+            errors["buyer"] = ["缺少需方：请填写需方，或以 customer_id 选择客户档案。"]
         if errors:
             raise ValidationError(errors)
 

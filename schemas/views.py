@@ -249,8 +249,28 @@ class OnLoanSchema(Schema):
     overdue = fields.Boolean(metadata={"description": "已逾期未还"})
 
 
+class BuyerDifferenceSchema(Schema):
+    field = _str("需方的字段（name、bank …）")
+    label = _str("字段名称")
+    register = _maybe("客户档案中的")
+    contract = _str("本合同中的")
+
+
+class ContractCustomerSchema(Schema):
+    id = fields.Integer(metadata={"description": "客户档案编号"})
+    name = _str("档案中的客户全称")
+    grade = _maybe("客户等级")
+    url = _str("客户档案地址")
+    differs = fields.List(fields.Nested(BuyerDifferenceSchema), metadata={
+        "description": "本合同的需方与客户档案不同之处：是否据此更新档案（PATCH 客户档案），"
+                       "由业务员决定"})  # fmt: skip
+
+
 class ContractViewSchema(ContractSummarySchema):
     """The whole dossier."""
+
+    customer = fields.Nested(ContractCustomerSchema, allow_none=True,
+                             metadata={"description": "需方的客户档案"})  # fmt: skip
 
     terms = fields.Nested(TermsViewSchema, metadata={"description": "现行条款（含补充协议）"})
     original_terms = fields.Nested(TermsViewSchema, metadata={"description": "签订时的条款"})

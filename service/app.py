@@ -100,6 +100,7 @@ def _register_api(app: Flask) -> None:
         access,
         access_requests,
         contracts,
+        customers,
         docs,
         dossier,
         health,
@@ -122,7 +123,7 @@ def _register_api(app: Flask) -> None:
         (receivables.blp, "receivables"), (search.blp, "search"), (access.blp, "access-log"),
         (volumes.blp, "volumes"), (retention.blp, "retention"), (retention.holds, "contracts"),
         (loans.blp, "loans"), (access_requests.blp, "access-requests"),
-        (templates.blp, "templates"),
+        (templates.blp, "templates"), (customers.blp, "customers"),
     ):  # fmt: skip
         api.register_blueprint(blp, url_prefix=f"{API_PREFIX}/{prefix}")
 

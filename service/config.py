@@ -7,6 +7,7 @@ Every path derives from ``DATA_DIR``.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from dataclasses import dataclass
@@ -44,6 +45,13 @@ SETTINGS: tuple[Setting, ...] = (
         "DEFAULT_BUSINESS_TYPE",
         "",
         "Business type of a contract that names none; empty means the first of BUSINESS_TYPES.",
+    ),
+    Setting(
+        "SELLER",
+        {},
+        "Our company (供方), filled into every contract that names no seller: a TOML table "
+        "[seller] or JSON in HETONG_SELLER with name, address, representative, phone, bank, "
+        "account, tax_id (name and address required). Empty: each contract names its seller.",
     ),
     Setting(
         "CONTRACT_NUMBER_PATTERN",
@@ -175,6 +183,8 @@ def _coerce(name: str, raw: str) -> Any:
         return int(raw)
     if isinstance(default, list):
         return [part.strip() for part in raw.split(",") if part.strip()]
+    if isinstance(default, dict) and raw.lstrip().startswith("{"):  # JSON
+        return json.loads(raw)
     if isinstance(default, dict):  # kind=5,other=10
         pairs = (part.split("=", 1) for part in raw.split(",") if "=" in part)
         return {key.strip(): int(value) for key, value in pairs}

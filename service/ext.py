@@ -42,6 +42,7 @@ def build_archive(values: dict[str, Any]) -> Archive:
         regions=values["REGIONS"],
         business_types=_listed(values["BUSINESS_TYPES"]),
         default_business_type=values["DEFAULT_BUSINESS_TYPE"],
+        seller=values["SELLER"],
         departments=values["DEPARTMENTS"],
         token_days=values["TOKEN_DAYS"],
         archival_pattern=values["ARCHIVAL_CODE_PATTERN"],

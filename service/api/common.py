@@ -17,7 +17,7 @@ from marshmallow import EXCLUDE, Schema, missing, post_load
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.datastructures import MultiDict
 
-from archive import contracts, loans, template_register
+from archive import contracts, customers, loans, template_register
 from archive.models import Amendment, Contract, Delivery, Document, Payment
 from archive.receivables import payment_state
 from schemas.fields import positive_int
@@ -261,7 +261,22 @@ def contract_view(contract: Contract, *, as_of: dt.date | None = None) -> dict[s
     and its open loans (借出)."""
     return {**contracts.dossier(contract, as_of=as_of), "documents": documents(contract),
             "on_loan": loans.on_loan(get_archive(), contract, as_of),
+            "customer": customer_of(contract),
             "url": contract_url(contract.contract_no)}  # fmt: skip
+
+
+def customer_url(customer_id: int) -> str:
+    return url_for("customers.show", customer_id=customer_id)
+
+
+def customer_of(contract: Contract) -> dict[str, Any] | None:
+    """The buyer's customer, and where this contract's buyer differs from the register."""
+    customer = contract.customer
+    if customer is None:
+        return None
+    return {"id": customer.id, "name": customer.name, "grade": customer.grade,
+            "url": customer_url(customer.id),
+            "differs": customers.differences(customer, contract.terms["buyer"])}  # fmt: skip
 
 
 def summary_view(contract: Contract) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from service.cli import (
     audit,
     backup,
     contracts,
+    customers,
     fixity,
     library,
     loans,
@@ -40,6 +41,7 @@ def main(ctx: click.Context, data_dir: str | None, acting_as: str | None, verbos
 
 for command in (
     system.serve, system.show_settings, templates.group, users.group, contracts.group,
+    customers.group,
     contracts.receivables_cmd, library.search, library.reindex, library.index_group,
     library.volumes_group, retention.group, loans.group, backup.group, audit.group,
     fixity.group,

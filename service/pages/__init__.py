@@ -27,6 +27,7 @@ from service.pages import (
     admin,
     auth,
     contracts,
+    customers,
     library,
     loans,
     receivables,
@@ -38,8 +39,8 @@ from service.pages.session import csrf_field, current_actor
 
 
 def register(app: Flask) -> None:
-    for module in (auth, contracts, library, receivables, requests, retention, admin, loans,
-                   templates):  # fmt: skip
+    for module in (auth, contracts, customers, library, receivables, requests, retention, admin,
+                   loans, templates):  # fmt: skip
         app.register_blueprint(module.bp)
 
     @app.context_processor

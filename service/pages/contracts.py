@@ -11,6 +11,7 @@ from archive import (
     amendments,
     audit,
     contracts,
+    customers,
     deliveries,
     loans,
     payments,
@@ -70,6 +71,8 @@ def new():
                               "business_type": get_archive().default_business_type,
                               "signed_on": dt.date.today().isoformat(),
                               "transport.freight_paid_by": "seller"}  # fmt: skip
+    values |= flat({"seller": get_archive().seller or {}})  # our company, configured once
+    values |= _chosen_customer(request.args.get("customer", ""))
     errors: dict[str, list[str]] = {}
     items = 3
     if request.method == "POST":
@@ -131,9 +134,25 @@ def edit(contract_no: str):
     ), 422 if errors else 200  # fmt: skip
 
 
+def _chosen_customer(raw: str) -> dict[str, str]:
+    """The buyer fields of the form filled from a customer (``?customer=<id>``)."""
+    if not raw.isdigit() or len(raw) > 18:
+        return {}
+    try:
+        customer = customers.get(get_archive(), int(raw), current_actor())
+    except ArchiveError:
+        return {}
+    return {**flat({"buyer": customers.details(customer)}), "customer_id": str(customer.id),
+            "customer_name": customer.name}  # fmt: skip
+
+
 def _form_payload() -> dict:
     """The contract form as the API's JSON: figures as people type them made plain."""
     payload = to_payload(request.form, lines=("extra_clauses",))
+    payload.pop("customer_name", None)
+    if "customer_id" in payload:
+        raw = payload["customer_id"]
+        payload["customer_id"] = int(raw) if raw.isdigit() and len(raw) < 19 else raw
     for item in payload.get("items", []):
         for figure in ("quantity", "unit_price"):
             if figure in item:
@@ -154,7 +173,10 @@ def show(contract_no: str):
     open_lines = [(n, it) for n, it in enumerate(d["terms"]["items"])
                   if Decimal(it["remaining"]) > 0]  # fmt: skip
     editable = d["status"] == "draft" and current_actor().can(*revisions.EDITORS)
+    customer = contract.customer
+    differs = customers.differences(customer, contract.terms["buyer"]) if customer else []
     return render_template("contracts/show.html", c=contract, d=d, trail=trail, editable=editable,
+                           customer=customer, differs=differs,
                            documents=_documents(contract), open_lines=open_lines,
                            on_loan=loans.on_loan(get_archive(), contract))  # fmt: skip
 

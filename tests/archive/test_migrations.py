@@ -193,3 +193,53 @@ def test_contracts_filed_before_revisions_are_in_their_first_revision(tmp_path):
             "SELECT kind, revision, superseded_at FROM documents ORDER BY id")).all()  # fmt: skip
         assert [tuple(r) for r in rows] == [("sales_contract", 1, None), ("amendment", None, None)]
     catalogue.dispose()
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_the_buyers_of_earlier_contracts_become_customers(tmp_path, request, database):
+    """Upgrading to the customer register (0017): one customer per buyer, with the details of
+    its latest contract that still has them; every contract names its customer."""
+    url = (request.getfixturevalue("postgres").create() if database == "postgresql"
+           else f"sqlite:///{tmp_path / 'catalogue.sqlite3'}")  # fmt: skip
+    catalogue = Catalogue(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    buyers = [
+        ("杭州临平精工", {"name": "杭州临平精工", "address": "临平区东湖街道99号"}),
+        ("宁波港城", {"name": "宁波港城", "address": "北仑区港城大道1号", "bank": "宁波银行"}),
+        ("杭州临平精工", {"name": "杭州临平精工", "address": "临平区新址1号", "tax_id": "9133X"}),
+        ("杭州临平精工", {"name": "杭州临平精工"}),  # destroyed: only its name is left
+    ]
+    with catalogue.engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "0016")
+        for n, (name, buyer) in enumerate(buyers, 1):
+            connection.execute(text(
+                "INSERT INTO contracts (id, contract_no, status, region, signed_on, seller_name,"
+                " buyer_name, total, original_total, paid, due_on, data, terms, input_sha256,"
+                " created_by, owner, confidential, created_at, updated_at, version, revision)"
+                " VALUES (:id, :no, 'effective', '华东', '2026-11-20', '上海申远', :name, 100,"
+                " 100, 0, '2027-01-31', '{}', :terms, 'x', :by, :by, false,"
+                " '2026-11-20 00:00:00', '2026-11-20 00:00:00', 1, 1)"
+            ), {"id": n, "no": f"HT-202611-{n:04d}", "name": name, "by": f"clerk{n}",
+                "terms": json.dumps({"buyer": buyer}, ensure_ascii=False)})  # fmt: skip
+
+    catalogue.migrate()
+
+    with catalogue.engine.connect() as connection:
+        query = "SELECT name, address, bank, tax_id, created_by FROM customers ORDER BY name"
+        rows = connection.execute(text(query)).all()
+        assert [tuple(r) for r in rows] == [
+            ("宁波港城", "北仑区港城大道1号", "宁波银行", None, "clerk2"),
+            ("杭州临平精工", "临平区新址1号", None, "9133X", "clerk1"),
+        ]
+        linked = connection.execute(text(
+            "SELECT c.contract_no, k.name FROM contracts c JOIN customers k"
+            " ON k.id = c.customer_id ORDER BY c.id")).all()  # fmt: skip
+        assert [r[1] for r in linked] == [
+            "杭州临平精工",
+            "宁波港城",
+            "杭州临平精工",
+            "杭州临平精工",
+        ]
+    catalogue.dispose()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import io
+import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -160,7 +161,29 @@ PURPOSE = {"purpose": "核对合同条款"}
 ID_RULE = "int(max=9223372036854775807)"
 TEMPLATE, VERSION = f"<{ID_RULE}:template_id>", f"<{ID_RULE}:number>"
 # Whole-number parts of a route, where a name means a string elsewhere (a record's number).
-WHOLE = {"template_id": "1", "number": "1"}
+WHOLE = {"template_id": "1", "number": "1", "customer_id": "1"}
+CUSTOMER = f"<{ID_RULE}:customer_id>"
+_names = itertools.count(1)
+
+
+def customer_seen(status: int = 200) -> Expect:
+    """The buyer of A, B and S (one customer): the whole register for managers, directors,
+    archivists (and administrators); for others, when they see one of its contracts."""
+    whole = ("manager", "director", "archivist", "admin")
+    return lambda who, key: status if PEOPLE[who][0] in whole or SEES[who] else 404
+
+
+def customer_kept(status: int = 200) -> Expect:
+    """Changing it: sales staff (and administrators) who see it."""
+
+    def expect(who: str, key: str) -> int:
+        if PEOPLE[who][0] not in ("clerk", "manager", "admin"):
+            return 403
+        return customer_seen(status)(who, key)
+
+    return expect
+
+
 RULES: dict[tuple[str, str], Probe] = {
     ("GET", "/healthz"): Probe(public()),
     ("GET", f"{API}/openapi.json"): Probe(public()),
@@ -284,6 +307,15 @@ RULES: dict[tuple[str, str], Probe] = {
     ),
     ("POST", f"{API}/templates/{TEMPLATE}/versions/{VERSION}/activate"): Probe(roles((), 200)),
     ("POST", f"{API}/templates/{TEMPLATE}/versions/{VERSION}/retire"): Probe(roles((), 409)),
+    ("GET", f"{API}/customers"): Probe(everyone()),
+    ("POST", f"{API}/customers"): Probe(
+        roles(("clerk", "manager"), 201),
+        body=lambda w, k: {"name": f"测试客户{next(_names)}", "address": "上海市"},
+    ),
+    ("GET", f"{API}/customers/{CUSTOMER}"): Probe(customer_seen()),
+    ("PATCH", f"{API}/customers/{CUSTOMER}"): Probe(
+        customer_kept(), body=lambda w, k: {"phone": "0571-86660000", "note": "核对电话"}
+    ),
     ("GET", f"{API}/loans"): Probe(everyone()),
     ("GET", f"{API}/loans/<int(max=9223372036854775807):loan_id>"): Probe(everyone(404)),
     ("POST", f"{API}/loans/<int(max=9223372036854775807):loan_id>/return"): Probe(
