@@ -17,8 +17,8 @@ The rule, by role:
 - staff of other departments: none of their own;
 
 and for anyone, the contracts of an access request approved to the end and not yet past
-its day (a confidential one only when a director approved the request), and of an
-electronic loan not yet returned.
+its day (a confidential one only when a director approved the request), of an electronic
+loan not yet returned, and the drafts waiting for a review step that is the person's duty.
 """
 
 from __future__ import annotations
@@ -145,6 +145,14 @@ def grants(session: Session, actor: Actor, today: dt.date) -> Grants:
     for number, loan in lent:
         plain.add(number)
         grounds.setdefault(number, {"loan": loan})
+    if actor.duties:  # drafts waiting for a review step this person decides (archive.reviews)
+        waiting = session.execute(
+            select(Contract.contract_no, Contract.review_round)
+            .where(Contract.review_state == "in_review", Contract.review_step.in_(actor.duties))
+        )  # fmt: skip
+        for number, round_ in waiting:
+            secret.add(number)
+            grounds.setdefault(number, {"review": round_})
     return Grants(frozenset(plain - secret), frozenset(secret), grounds)
 
 

@@ -20,6 +20,8 @@ class Actor:
     department: str | None = None
     region: str | None = None
     head: bool = False
+    # 职责: the review steps this person decides (合同审核, 法务 …; see archive.reviews).
+    duties: tuple[str, ...] = ()
     # The local operator (the CLI without --as) and the scheduled jobs: whoever runs them
     # already holds the data root, so they read the whole archive.
     operator: bool = False

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_, select
 
-from archive import audit, customers, revisions, template_register
+from archive import audit, customers, reviews, revisions, template_register
 from archive.access import basis, scope_of
 from archive.actor import Actor
 from archive.codes import assign_code
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KIND = "sales_contract"
+SIGNED_SCAN = "signed_scan"  # the signed copy back (回签), archive.scans
 STATUSES = ("draft", "effective", "completed", "terminated")
 # status → the statuses it may move to, and who may move it there.
 TRANSITIONS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -232,6 +233,12 @@ def change_status(archive: Archive, contract_no: str, status: str, actor: Actor,
                 field="status", current=contract.status,
             )  # fmt: skip
         before = contract.status
+        if before == "draft" and status == "effective" and archive.review_steps:
+            raise Conflict(
+                f"合同 {contract_no} 须经审批流程（{' → '.join(archive.review_steps)}）逐级审批，"
+                "最后一步同意后生效。", field="status", current=contract.status,
+                review=contract.review_state,
+            )  # fmt: skip
         if not actor.can(*allowed[status]):
             raise Forbidden(
                 "只有销售经理可以重新打开已履行完毕的合同。" if before == "completed"
@@ -256,6 +263,7 @@ def change_status(archive: Archive, contract_no: str, status: str, actor: Actor,
         touch(contract)
         if before == "draft" and status == "effective":
             contract.approved_by, contract.approved_at = actor.name, utcnow()
+            reviews.record_direct_approval(session, contract, actor)
         audit.record(session, actor, "contract.status", contract_no, note=note,
                      before=before, after=status,
                      **({"forced": True, **opened} if opened else {}))  # fmt: skip
@@ -338,6 +346,8 @@ def summary(contract: Contract, *, as_of: dt.date | None = None) -> dict[str, An
         "region": contract.region,
         "business_type": contract.business_type,
         "revision": contract.revision,
+        "review_state": contract.review_state,
+        "review_step": contract.review_step,
         "signed_on": contract.signed_on.isoformat(),
         "seller": contract.terms["seller"],
         "buyer": contract.terms["buyer"],
@@ -372,6 +382,9 @@ def dossier(contract: Contract, *, as_of: dt.date | None = None) -> dict[str, An
         "terms": _with_amounts(contract.terms, delivered(contract)),
         "original_terms": _with_amounts(contract.data),
         "revisions": revisions.history(contract),
+        "countersigned": any(
+            d.kind == SIGNED_SCAN and d.destroyed_at is None for d in contract.documents
+        ),
         "amendments": [amendment_record(a) for a in contract.amendments],
         "deliveries": [delivery_record(d) for d in contract.deliveries],
         "payments": [payment_record(p) for p in contract.payments],

@@ -23,7 +23,7 @@ from archive.models import Document, Record
 from archive.search import get_engine
 from archive.storage import Storage
 from schemas.contract import PartySchema
-from schemas.labels import BUSINESS_TYPES, DEFAULT_ZONE
+from schemas.labels import BUSINESS_TYPES, DEFAULT_ZONE, REVIEW_STEPS
 from templates.convert import Converter
 from templates.render import Renderer
 from templates.uploads import UploadLimits
@@ -67,6 +67,8 @@ class Archive:
         business_types: list[str] | None = None,
         default_business_type: str = "",
         seller: dict[str, str] | None = None,
+        review_steps: list[str] | None = None,
+        signed_copy_days: int = 14,
         departments: list[str] | None = None,
         token_days: int = users.DEFAULT_TOKEN_DAYS,
         archival_pattern: str = "HT·{year}·{region}·{seq:04d}",
@@ -106,6 +108,10 @@ class Archive:
                 )
         # Our company (供方), filled into contracts that name no seller.
         self.seller = _seller(seller)
+        # The review chain of a draft (archive.reviews); empty: a manager approves directly.
+        self.review_steps = list(REVIEW_STEPS if review_steps is None else review_steps)
+        # Days after approval within which the signed copy (回签) should come back.
+        self.signed_copy_days = signed_copy_days
         # The departments people belong to, and how many days a new API token lives.
         self.departments = list(departments or users.DEPARTMENTS)
         self.token_days = token_days

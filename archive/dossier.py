@@ -33,7 +33,8 @@ def load(session: Session, contract_no: str, actor: Actor, *, allow_destroyed: b
         .where(Contract.contract_no == contract_no)
         .options(selectinload(Contract.documents), selectinload(Contract.amendments),
                  selectinload(Contract.deliveries), selectinload(Contract.payments),
-                 selectinload(Contract.revisions), selectinload(Contract.customer))
+                 selectinload(Contract.revisions), selectinload(Contract.customer),
+                 selectinload(Contract.reviews))
     )  # fmt: skip
     contract = session.scalar(query.with_for_update(of=Contract) if lock else query)
     if contract is None or not scope_of(session, actor).allows(contract):

@@ -87,6 +87,8 @@ class User(Base):
     department: Mapped[str] = mapped_column(String(20))
     region: Mapped[str | None] = mapped_column(String(20))
     is_head: Mapped[bool] = mapped_column(default=False)
+    # 职责: the review steps (合同审核, 销售主管, 法务 …) this person may decide.
+    duties: Mapped[list[str] | None] = mapped_column(JSON)
     # A deactivated user keeps their name in the records and can do nothing any more.
     active: Mapped[bool] = mapped_column(default=True)
     # For signing in to the pages; None means API token only.
@@ -230,6 +232,11 @@ class Contract(Base):
     # Raised by every change to the dossier; a document rendered from an older version is
     # not filed (see archive.filing: rendering happens outside the transaction).
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The review chain (archive.reviews): None (not submitted), "in_review" (waiting for
+    # ``review_step``), "returned" (to its owner, for editing); its round restarts after an edit.
+    review_state: Mapped[str | None] = mapped_column(String(20), index=True)
+    review_step: Mapped[str | None] = mapped_column(String(40))
+    review_round: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # 第几稿: a draft is corrected by filing a new revision (archive.revisions); the
     # revisions before it stay in the dossier, superseded.
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
@@ -243,6 +250,7 @@ class Contract(Base):
 
     revisions: Mapped[list[ContractRevision]] = relationship(order_by="ContractRevision.seq")
     customer: Mapped[Customer | None] = relationship()
+    reviews: Mapped[list[ContractReview]] = relationship(order_by="ContractReview.id")
 
     @property
     def outstanding(self) -> Decimal:
@@ -278,6 +286,27 @@ class ContractRevision(Base):
     note: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(50))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ContractReview(Base):
+    """One decision of a draft's review chain: submitted, approved or returned at a step,
+    with the note, the credit as the reviewer saw it, and for an approval over the credit
+    rules the feasibility note and the manager's explicit override."""
+
+    __tablename__ = "contract_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    revision: Mapped[int] = mapped_column(Integer)
+    step: Mapped[str] = mapped_column(String(40))
+    decision: Mapped[str] = mapped_column(String(20))  # submitted | approved | returned
+    note: Mapped[str | None] = mapped_column(Text)
+    feasibility_note: Mapped[str | None] = mapped_column(Text)
+    override: Mapped[bool] = mapped_column(default=False)
+    credit: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    actor: Mapped[str] = mapped_column(String(50))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class Amendment(Base):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from archive import audit, customers, template_register
+from archive import audit, customers, reviews, template_register
 from archive.actor import Actor
 from archive.dossier import fetch, load, require_status, touch, unchanged
 from archive.errors import Conflict, Forbidden, InvalidData
@@ -155,6 +155,7 @@ def _revise(archive: Archive, contract_no: str, data: dict[str, Any], actor: Act
             contract=contract, kind=KIND, number=contract_no, title=sales_contract.TITLE,
             rendition=rendition, input_sha256=digest, actor=actor.name, revision=seq,
         )  # fmt: skip
+        reviews.restart(filing.session, contract, archive.review_steps, actor)
         audit.record(filing.session, actor, "contract.revise", contract_no, note=note,
                      revision=seq, fields=[c["field"] for c in changes],
                      total=str(total))  # fmt: skip

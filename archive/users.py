@@ -297,7 +297,25 @@ def list_users(catalogue: Catalogue) -> list[User]:
 def actor_of(user: User, client: str | None) -> Actor:
     """The user as the domain sees them acting (from ``client``: an address, or "cli")."""
     return Actor(user.name, user.role, client=client, display_name=user.display_name,
-                 department=user.department, region=user.region, head=user.is_head)  # fmt: skip
+                 department=user.department, region=user.region, head=user.is_head,
+                 duties=tuple(user.duties or ()))  # fmt: skip
+
+
+def set_duties(catalogue: Catalogue, name: str, duties: list[str], *,
+               by: Actor = SYSTEM) -> User:  # fmt: skip
+    """Give a person the review steps they decide (职责; an empty list takes them away)."""
+    _admin(by, "设置职责")
+    wanted = sorted({" ".join(d.split()) for d in duties if d.strip()})
+    if any(len(d) > 40 for d in wanted):
+        raise InvalidData({"duties": ["每项职责至多 40 个字符。"]})
+    with catalogue.writing() as session:
+        user = _user(session, name)
+        before = list(user.duties or [])
+        if before != wanted:
+            user.duties = wanted or None
+            audit.record(session, by, "user.update", _target(name),
+                         changes={"duties": [before, wanted]})  # fmt: skip
+    return user
 
 
 # -- tokens ----------------------------------------------------------------------------------
@@ -459,9 +477,33 @@ def sign_in_wait(catalogue: Catalogue, name: str, address: str,
 
 
 __all__ = [
-    "DEPARTMENTS", "MAX_TOKEN_DAYS", "MIN_PASSWORD", "ROLES", "SALES", "Policy", "SignIn",
-    "actor_of", "add_user", "by_name", "by_password", "by_token", "deactivate_user",
-    "display_names", "issue_token", "list_tokens", "list_users", "policy", "reactivate_user",
-    "revoke_token", "set_display_name", "set_password", "sign_in", "sign_in_wait",
-    "token_hash", "token_state", "update_user", "use_token",
+    "DEPARTMENTS",
+    "MAX_TOKEN_DAYS",
+    "MIN_PASSWORD",
+    "ROLES",
+    "SALES",
+    "Policy",
+    "SignIn",
+    "actor_of",
+    "add_user",
+    "by_name",
+    "by_password",
+    "by_token",
+    "deactivate_user",
+    "display_names",
+    "issue_token",
+    "list_tokens",
+    "list_users",
+    "policy",
+    "reactivate_user",
+    "revoke_token",
+    "set_display_name",
+    "set_duties",
+    "set_password",
+    "sign_in",
+    "sign_in_wait",
+    "token_hash",
+    "token_state",
+    "update_user",
+    "use_token",
 ]  # fmt: skip

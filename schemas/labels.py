@@ -13,6 +13,9 @@ from zoneinfo import ZoneInfo
 # Sales-contract business types (销售业务类型) when none are configured: each has its own
 # standard template in the register (HETONG_BUSINESS_TYPES).
 BUSINESS_TYPES = ("设备买卖", "零部件供货", "框架协议")
+# The review chain a draft goes through before it takes effect (archive.reviews); the step
+# 销售经理 is a sales manager's, the others are people's duties (职责).
+REVIEW_STEPS = ("合同审核", "销售主管", "法务", "销售经理")
 ROLE_NAMES = {"clerk": "销售业务员", "staff": "职员", "manager": "销售经理",
               "archivist": "档案管理员", "director": "总经理", "admin": "管理员"}  # fmt: skip
 STATUS_NAMES = {"draft": "草稿", "effective": "已生效", "completed": "已履行完毕",
@@ -24,8 +27,9 @@ KIND_NAMES = {"sales_contract": "销售合同", "amendment": "补充协议",
 # The retention records (kept permanently; never searched).
 RECORD_NAMES = {"destruction_list": "销毁清单", "destruction_certificate": "销毁记录"}
 ACTION_NAMES = {
-    "contract.create": "创建合同", "contract.revise": "改稿", "contract.status": "变更状态",
-    "document.download": "下载文件",
+    "contract.create": "创建合同", "contract.revise": "改稿", "contract.review": "审批",
+    "customer.create": "建立客户档案", "customer.update": "修改客户档案",
+    "contract.status": "变更状态", "document.download": "下载文件",
     "dossier.view": "查阅卷宗", "contract.owner": "移交合同", "contract.secrecy": "变更密级",
     "amendment.create": "签订补充协议", "delivery.create": "开具发货通知单",
     "payment.create": "登记收款", "scan.upload": "上传扫描件", "volume.export": "导出案卷",
@@ -120,6 +124,11 @@ FIELD_NAMES = {
     "token_id": "令牌编号",
     "until": "查阅截止日", "mine": "我的申请", "waiting": "待我审批",
     "borrower": "借阅人", "due_on": "应还日期", "form": "借阅形式", "open": "未归还",
+    # drafts, customers, the review chain
+    "based_on": "据以修改的稿", "customer_id": "客户档案", "grade": "客户等级",
+    "credit_limit": "信用额度", "credit_notes": "信用记录", "contacts": "联系人",
+    "decision": "审批决定", "override": "销售经理特批", "feasibility_note": "可行性分析报告",
+    "duties": "审批职责",
 }  # fmt: skip
 
 

@@ -143,6 +143,10 @@ class ContractSummarySchema(Schema):
     region = _str("区域")
     business_type = _maybe("销售业务类型（模板库之前的合同为 null）")
     revision = fields.Integer(metadata={"description": "现行的第几稿（草稿每改一次加一）"})
+    review_state = _maybe(
+        "审批：null 未提交；in_review 审批中；returned 已退回修改；approved 已审批"
+    )
+    review_step = _maybe("正待审批的环节")
     signed_on = _str("签订日期")
     seller = fields.Nested(PartyViewSchema)
     buyer = fields.Nested(PartyViewSchema)
@@ -274,6 +278,7 @@ class ContractViewSchema(ContractSummarySchema):
 
     terms = fields.Nested(TermsViewSchema, metadata={"description": "现行条款（含补充协议）"})
     original_terms = fields.Nested(TermsViewSchema, metadata={"description": "签订时的条款"})
+    countersigned = fields.Boolean(metadata={"description": "已回签：签署扫描件已上传归档"})
     revisions = fields.List(fields.Nested(RevisionSchema),
                             metadata={"description": "草稿的各稿，最早的在前"})  # fmt: skip
     amendments = fields.List(fields.Nested(AmendmentSummarySchema))
@@ -432,6 +437,7 @@ class ApiErrorSchema(Schema):
         keys=fields.String(), values=fields.List(fields.String()),
         metadata={"description": "字段路径 → 错误信息，如 items.1.quantity"},
     )  # fmt: skip
+    credit = fields.Dict(metadata={"description": "审批须特批时（409）：据以判断的需方信用"})
 
 
 class TombstoneDocumentSchema(Schema):

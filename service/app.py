@@ -107,6 +107,7 @@ def _register_api(app: Flask) -> None:
         loans,
         receivables,
         retention,
+        reviews,
         search,
         templates,
         volumes,
@@ -124,6 +125,7 @@ def _register_api(app: Flask) -> None:
         (volumes.blp, "volumes"), (retention.blp, "retention"), (retention.holds, "contracts"),
         (loans.blp, "loans"), (access_requests.blp, "access-requests"),
         (templates.blp, "templates"), (customers.blp, "customers"),
+        (reviews.blp, "contracts"), (reviews.todo, "tasks"),
     ):  # fmt: skip
         api.register_blueprint(blp, url_prefix=f"{API_PREFIX}/{prefix}")
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from schemas.labels import BUSINESS_TYPES, zone
+from schemas.labels import BUSINESS_TYPES, REVIEW_STEPS, zone
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,20 @@ SETTINGS: tuple[Setting, ...] = (
         "Our company (供方), filled into every contract that names no seller: a TOML table "
         "[seller] or JSON in HETONG_SELLER with name, address, representative, phone, bank, "
         "account, tax_id (name and address required). Empty: each contract names its seller.",
+    ),
+    Setting(
+        "REVIEW_STEPS",
+        list(REVIEW_STEPS),
+        "The review chain a draft goes through before it takes effect, in order. 销售经理 is "
+        "decided by a sales manager of the contract's region, every other step by the people "
+        "given it as a duty (hetong users duties). Empty: a manager approves drafts directly.",
+    ),
+    Setting(
+        "SIGNED_COPY_DAYS",
+        14,
+        "Days after approval within which the signed copy (回签) should be uploaded; an "
+        "effective contract without one after that is listed as waiting (待办, hetong "
+        "contracts unsigned).",
     ),
     Setting(
         "CONTRACT_NUMBER_PATTERN",

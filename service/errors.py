@@ -49,13 +49,15 @@ MESSAGES = {
 _KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
 
 
-def error_response(code: int, message: str, errors: dict | None = None, **headers: str):
+def error_response(code: int, message: str, errors: dict | None = None, *,
+                   extra: dict | None = None, **headers: str):  # fmt: skip
     if _wants_page():
         page = render_template("error.html", code=code, message=message)
         return page, code, headers
     body: dict[str, Any] = {"code": code, "status": STATUS_TEXT.get(code, ""), "message": message}
     if errors:
         body["errors"] = errors
+    body.update(extra or {})
     response = jsonify(body)
     response.status_code = code
     response.headers.update(headers)
@@ -136,7 +138,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Conflict)
     def _conflict(exc: Conflict):
-        return error_response(409, exc.message)
+        # A review decision refused over the credit rules names what is missing and shows
+        # the credit it was judged on.
+        credit = exc.details.get("credit")
+        return error_response(409, exc.message, exc.details.get("errors"),
+                              extra={"credit": credit} if credit else None)  # fmt: skip
 
     @app.errorhandler(FileMissing)
     def _file_missing(exc: FileMissing):

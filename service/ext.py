@@ -43,6 +43,8 @@ def build_archive(values: dict[str, Any]) -> Archive:
         business_types=_listed(values["BUSINESS_TYPES"]),
         default_business_type=values["DEFAULT_BUSINESS_TYPE"],
         seller=values["SELLER"],
+        review_steps=_listed(values["REVIEW_STEPS"]),
+        signed_copy_days=int(values["SIGNED_COPY_DAYS"]),
         departments=values["DEPARTMENTS"],
         token_days=values["TOKEN_DAYS"],
         archival_pattern=values["ARCHIVAL_CODE_PATTERN"],

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,10 @@ from tests import postgres as postgresql
 
 DATA = Path(__file__).parent / "data"
 ROLES = ("clerk", "archivist", "manager", "admin")
+# Most stories need a contract in effect, not its review: a manager approves drafts directly
+# (HETONG_REVIEW_STEPS empty), in this process and in the servers it starts. The review
+# chain's own stories (tests/service/test_review_chain.py) configure the chain.
+os.environ["HETONG_REVIEW_STEPS"] = ""
 
 
 @pytest.fixture(scope="session")

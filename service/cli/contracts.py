@@ -15,7 +15,9 @@ from archive import (
     payments,
     receivables,
     retention,
+    reviews,
     revisions,
+    tasks,
     template_register,
 )
 from archive.errors import NotFound, validated
@@ -54,6 +56,48 @@ def revise(obj: Context, contract_no: str, file, note: str | None) -> None:
         f"{contract.contract_no}\t第 {contract.revision} 稿"
         + ("" if changed else "\t（与现行稿相同，未生成新稿）")
     )
+
+
+@group.command("review")
+@click.argument("contract_no")
+@click.argument("decision", type=NamedChoice(("submitted", "approved", "returned")))
+@click.option("--note", help="意见（退回修改时必填）。")
+@click.option("--override", is_flag=True, help="销售经理特批（超出信用额度或有长期逾期时）。")
+@click.option("--feasibility-note", help="可行性分析报告（特批时必填）。")
+@pass_ctx
+@domain_errors
+def review(obj: Context, contract_no: str, decision: str, note: str | None, override: bool,
+           feasibility_note: str | None) -> None:  # fmt: skip
+    """审批：提交（submitted）、同意（approved）或退回修改（returned）；打印审批状态。"""
+    if decision == "submitted":
+        shown = reviews.submit(obj.archive, contract_no, obj.actor(), note=note)
+    else:
+        shown = reviews.decide(obj.archive, contract_no, decision, obj.actor(), note=note,
+                               override=override, feasibility_note=feasibility_note)  # fmt: skip
+    waiting = f"（待{shown['step']}）" if shown["step"] else ""
+    click.echo(f"{contract_no}\t{shown['state_name']}{waiting}")
+
+
+@group.command("unsigned")
+@click.option("--days", type=click.IntRange(0, 3650),
+              help="生效后超过多少天未回签（默认 HETONG_SIGNED_COPY_DAYS）。")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
+@pass_ctx
+@domain_errors
+def unsigned(obj: Context, days: int | None, as_json: bool) -> None:
+    """生效后逾期未回签（签署扫描件未上传）的合同，生效最早的在前（可每天由 cron 运行）。
+
+    \b
+    退出码：0 没有；1 有（cron 据此提醒业务员催收回签）。
+    """
+    rows = tasks.missing_signed_copies(obj.archive, obj.actor(), days=days)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for r in rows:
+            click.echo(f"{r['contract_no']}\t{r['buyer']}\t{r['owner']}\t生效 {r['days']} 天未回签")
+    if rows:
+        raise SystemExit(1)
 
 
 @group.command("amend")

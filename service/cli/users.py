@@ -87,6 +87,24 @@ def update(obj: Context, name: str, role: str | None, department: str | None,
                f"（{ROLE_NAMES.get(user.role, user.role)}，{_place(user)}）。")  # fmt: skip
 
 
+@group.command("duties")
+@click.argument("name")
+@click.argument("duties", default="")
+@pass_ctx
+@domain_errors
+def duties(obj: Context, name: str, duties: str) -> None:
+    """设置用户的审批职责（以逗号分隔，如 合同审核,法务；不给则取消全部职责）。"""
+    user = users.set_duties(obj.archive.catalogue, name, duties.replace("，", ",").split(","),
+                            by=obj.actor())  # fmt: skip
+    shown = "、".join(user.duties or []) or "无"
+    steps = obj.archive.review_steps
+    unknown = [d for d in user.duties or [] if d not in steps]
+    click.echo(f"{person(user.name, user.display_name)} 的审批职责：{shown}。")
+    if unknown:
+        chain = " → ".join(steps) or "未配置"
+        click.echo(f"注意：{'、'.join(unknown)} 不在审批流程（{chain}）中。", err=True)
+
+
 @group.command("list")
 @pass_ctx
 def list_(obj: Context) -> None:

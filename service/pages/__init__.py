@@ -33,6 +33,7 @@ from service.pages import (
     receivables,
     requests,
     retention,
+    tasks,
     templates,
 )
 from service.pages.session import csrf_field, current_actor
@@ -40,7 +41,7 @@ from service.pages.session import csrf_field, current_actor
 
 def register(app: Flask) -> None:
     for module in (auth, contracts, customers, library, receivables, requests, retention, admin,
-                   loans, templates):  # fmt: skip
+                   loans, templates, tasks):  # fmt: skip
         app.register_blueprint(module.bp)
 
     @app.context_processor

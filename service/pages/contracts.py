@@ -16,6 +16,7 @@ from archive import (
     loans,
     payments,
     retention,
+    reviews,
     revisions,
     scans,
     template_register,
@@ -27,6 +28,7 @@ from schemas.dossier import AmendmentSchema, DeliveryNoticeSchema, PaymentSchema
 from schemas.labels import error_lines
 from schemas.queries import ContractListArgs, DownloadArgs, PageArgs
 from schemas.retention import HoldSchema
+from schemas.reviews import ReviewDecisionSchema
 from service.downloads import send_download
 from service.ext import get_archive
 from service.pages.forms import flat, kept, query_args, to_payload, typed_number
@@ -175,8 +177,10 @@ def show(contract_no: str):
     editable = d["status"] == "draft" and current_actor().can(*revisions.EDITORS)
     customer = contract.customer
     differs = customers.differences(customer, contract.terms["buyer"]) if customer else []
+    review = reviews.view(get_archive(), contract_no, current_actor())
     return render_template("contracts/show.html", c=contract, d=d, trail=trail, editable=editable,
-                           customer=customer, differs=differs,
+                           customer=customer, differs=differs, review=review,
+                           steps=get_archive().review_steps,
                            documents=_documents(contract), open_lines=open_lines,
                            on_loan=loans.on_loan(get_archive(), contract))  # fmt: skip
 
@@ -230,6 +234,37 @@ def change_status(contract_no: str):
                                 note=data.get("note"), force=data["force"])  # fmt: skip
 
     return _act(contract_no, action, "合同状态已更新。")
+
+
+@bp.post("/<contract_no>/review")
+@login_required()
+def review(contract_no: str):
+    """提交审批, or a reviewer's 同意 / 退回修改 (with the override and feasibility note the
+    last step may need). One who decided may no longer see the draft: they go to 待办."""
+    payload = to_payload(request.form)
+    payload["override"] = payload.get("override") == "1"
+    try:
+        data = validated(ReviewDecisionSchema(), payload)
+        if data["decision"] == "submitted":
+            reviews.submit(get_archive(), contract_no, current_actor(), note=data.get("note"))
+            flash("已提交审批。", "ok")
+        else:
+            reviews.decide(get_archive(), contract_no, data["decision"], current_actor(),
+                           note=data.get("note"), override=data["override"],
+                           feasibility_note=data.get("feasibility_note"))  # fmt: skip
+            flash(f"合同 {contract_no}：{reviews.DECISION_NAMES[data['decision']]}，已记录。", "ok")
+    except InvalidData as exc:
+        for line in error_lines(exc.errors):
+            flash(line, "error")
+    except ArchiveError as exc:
+        flash(str(exc), "error")
+        for line in error_lines(exc.details.get("errors") or {}):
+            flash(line, "error")
+    try:
+        contracts.get(get_archive(), contract_no, current_actor())
+    except ArchiveError:
+        return redirect(url_for("tasks_pages.index"))
+    return redirect(url_for(".show", contract_no=contract_no) + "#review")
 
 
 @bp.post("/<contract_no>/payments")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import Connection, create_engine, inspect, text
 
 from archive.catalogue import MIGRATIONS, Catalogue
 from archive.models import Base
@@ -160,15 +162,30 @@ def test_people_get_a_department_and_contracts_their_creator_as_owner(tmp_path, 
     catalogue.dispose()
 
 
-def test_contracts_filed_before_revisions_are_in_their_first_revision(tmp_path):
-    """Upgrading to draft revisions (0016): every contract and its own rendering are 第 1 稿,
-    nothing superseded; amendments and notices belong to no revision."""
-    catalogue = Catalogue(f"sqlite:///{tmp_path / 'catalogue.sqlite3'}")
+@contextmanager
+def at_revision(url: str, revision: str) -> Iterator[tuple[Catalogue, Connection]]:
+    """A catalogue upgraded to ``revision`` and a connection to fill it in (committed at the
+    end of the block; the test then runs ``catalogue.migrate()``)."""
+    catalogue = Catalogue(url)
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with catalogue.engine.begin() as connection:
         cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "0015")
+        command.upgrade(cfg, revision)
+        yield catalogue, connection
+
+
+def _url(tmp_path, request, database: str) -> str:
+    if database == "postgresql":
+        return request.getfixturevalue("postgres").create()
+    return f"sqlite:///{tmp_path / 'catalogue.sqlite3'}"
+
+
+def test_contracts_filed_before_revisions_are_in_their_first_revision(tmp_path):
+    """Upgrading to draft revisions (0016): every contract and its own rendering are 第 1 稿,
+    nothing superseded; amendments and notices belong to no revision."""
+    with at_revision(f"sqlite:///{tmp_path / 'catalogue.sqlite3'}", "0015") as (
+        catalogue, connection):  # fmt: skip
         connection.execute(text(
             "INSERT INTO contracts (id, contract_no, status, region, signed_on, seller_name,"
             " buyer_name, total, original_total, paid, due_on, data, terms, input_sha256,"
@@ -199,20 +216,13 @@ def test_contracts_filed_before_revisions_are_in_their_first_revision(tmp_path):
 def test_the_buyers_of_earlier_contracts_become_customers(tmp_path, request, database):
     """Upgrading to the customer register (0017): one customer per buyer, with the details of
     its latest contract that still has them; every contract names its customer."""
-    url = (request.getfixturevalue("postgres").create() if database == "postgresql"
-           else f"sqlite:///{tmp_path / 'catalogue.sqlite3'}")  # fmt: skip
-    catalogue = Catalogue(url)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
     buyers = [
         ("杭州临平精工", {"name": "杭州临平精工", "address": "临平区东湖街道99号"}),
         ("宁波港城", {"name": "宁波港城", "address": "北仑区港城大道1号", "bank": "宁波银行"}),
         ("杭州临平精工", {"name": "杭州临平精工", "address": "临平区新址1号", "tax_id": "9133X"}),
         ("杭州临平精工", {"name": "杭州临平精工"}),  # destroyed: only its name is left
     ]
-    with catalogue.engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "0016")
+    with at_revision(_url(tmp_path, request, database), "0016") as (catalogue, connection):
         for n, (name, buyer) in enumerate(buyers, 1):
             connection.execute(text(
                 "INSERT INTO contracts (id, contract_no, status, region, signed_on, seller_name,"
@@ -242,4 +252,33 @@ def test_the_buyers_of_earlier_contracts_become_customers(tmp_path, request, dat
             "杭州临平精工",
             "杭州临平精工",
         ]
+    catalogue.dispose()
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_contracts_approved_before_the_chain_are_recorded_as_a_one_step_chain(
+    tmp_path, request, database
+):
+    """Upgrading to the review chain (0018): each approved contract gets one decision, the
+    manager's approval, by whom and when it was given; drafts get none."""
+    with at_revision(_url(tmp_path, request, database), "0017") as (catalogue, connection):
+        for n, (status, by) in enumerate((("effective", "wang"), ("draft", None)), 1):
+            connection.execute(text(
+                "INSERT INTO contracts (id, contract_no, status, region, signed_on, seller_name,"
+                " buyer_name, total, original_total, paid, due_on, data, terms, input_sha256,"
+                " created_by, owner, confidential, created_at, updated_at, version, revision,"
+                " approved_by, approved_at) VALUES (:id, :no, :status, '华东', '2026-11-20',"
+                " '上海申远', '杭州临平', 100, 100, 0, '2027-01-31', '{}', '{}', 'x', 'li', 'li',"
+                " false, '2026-11-20 00:00:00', '2026-11-20 00:00:00', 1, 1, :by, :at)"
+            ), {"id": n, "no": f"HT-202611-{n:04d}", "status": status, "by": by,
+                "at": "2026-11-21 08:00:00" if by else None})  # fmt: skip
+
+    catalogue.migrate()
+
+    with catalogue.engine.connect() as connection:
+        query = "SELECT contract_id, round, step, decision, actor FROM contract_reviews"
+        rows = connection.execute(text(query)).all()
+        assert [tuple(r) for r in rows] == [(1, 1, "销售经理", "approved", "wang")]
+        rounds = connection.execute(text("SELECT review_round FROM contracts ORDER BY id")).all()
+        assert [r[0] for r in rounds] == [1, 0]
     catalogue.dispose()

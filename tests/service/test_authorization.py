@@ -307,6 +307,12 @@ RULES: dict[tuple[str, str], Probe] = {
     ),
     ("POST", f"{API}/templates/{TEMPLATE}/versions/{VERSION}/activate"): Probe(roles((), 200)),
     ("POST", f"{API}/templates/{TEMPLATE}/versions/{VERSION}/retire"): Probe(roles((), 409)),
+    # No chain configured in this world: nothing waits for a decision (409) for who sees it.
+    ("GET", f"{API}/contracts/<contract_no>/reviews"): Probe(seen()),
+    ("POST", f"{API}/contracts/<contract_no>/reviews"): Probe(
+        seen(409), body=lambda w, k: {"decision": "approved"}
+    ),
+    ("GET", f"{API}/tasks"): Probe(everyone()),
     ("GET", f"{API}/customers"): Probe(everyone()),
     ("POST", f"{API}/customers"): Probe(
         roles(("clerk", "manager"), 201),
