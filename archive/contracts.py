@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_, select
 
-from archive import audit, customers, reviews, revisions, template_register
+from archive import audit, clauses, customers, reviews, revisions, template_register
 from archive.access import basis, scope_of
 from archive.actor import Actor
 from archive.codes import assign_code
@@ -62,6 +62,7 @@ def create(archive: Archive, data: dict[str, Any], actor: Actor) -> Contract:
     customer_id = data.pop("customer_id", None)
     # The standard template of its business type, as it stands now (its version is recorded).
     data = {**data, "business_type": data.get("business_type") or archive.default_business_type}
+    data = clauses.fill(archive, data)  # a clause left out: the standard wording
     template = template_register.active(archive.catalogue, sales_contract.TEMPLATE,
                                         data["business_type"])  # fmt: skip
     canonical = ContractSchema().dump(data)

@@ -288,6 +288,20 @@ class ContractRevision(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class StandardClause(Base):
+    """标准条款: the company's wording of one clause for one business type (archive.clauses)."""
+
+    __tablename__ = "standard_clauses"
+    __table_args__ = (UniqueConstraint("business_type", "field"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_type: Mapped[str] = mapped_column(String(40))
+    field: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str] = mapped_column(String(50))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class ContractReview(Base):
     """One decision of a draft's review chain: submitted, approved or returned at a step,
     with the note, the credit as the reviewer saw it, and for an approval over the credit

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from archive import audit, customers, reviews, template_register
+from archive import audit, clauses, customers, reviews, template_register
 from archive.actor import Actor
 from archive.dossier import fetch, load, require_status, touch, unchanged
 from archive.errors import Conflict, Forbidden, InvalidData
@@ -91,6 +91,7 @@ def revise(
         raise Forbidden("只有销售业务员或销售经理可以修改合同草稿。")
     data = customers.parties(archive, data, actor)
     data = {**data, "business_type": data.get("business_type") or archive.default_business_type}
+    data = clauses.fill(archive, data)
     return retried(lambda: _revise(archive, contract_no, data, actor, note, based_on))
 
 

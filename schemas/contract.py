@@ -41,8 +41,14 @@ class ItemSchema(StrictSchema):
     unit_price = Money(required=True, validate=validate.Range(min=0, error="不能为负数。"))
 
 
+# A clause left out (quality_standard, transport.method, delivery.acceptance, payment.method,
+# payment.terms, liability_exemptions, breach_liability, dispute_resolution) gets the
+# standard wording of the contract's business type (archive.clauses).
+STANDARD = {"description": "省略时取该业务类型的标准条款"}
+
+
 class TransportSchema(StrictSchema):
-    method = Text(required=True, max_length=SHORT)
+    method = Text(max_length=SHORT, metadata=STANDARD)
     freight_paid_by = fields.String(
         required=True,
         validate=validate.OneOf(
@@ -54,12 +60,12 @@ class TransportSchema(StrictSchema):
 class DeliveryTermsSchema(StrictSchema):
     deadline = fields.Date(required=True)
     place = Text(required=True, max_length=LINE)
-    acceptance = Text(required=True, max_length=CLAUSE, multiline=True)
+    acceptance = Text(max_length=CLAUSE, multiline=True, metadata=STANDARD)
 
 
 class PaymentTermsSchema(StrictSchema):
-    method = Text(required=True, max_length=SHORT)
-    terms = Text(required=True, max_length=CLAUSE, multiline=True)
+    method = Text(max_length=SHORT, metadata=STANDARD)
+    terms = Text(max_length=CLAUSE, multiline=True, metadata=STANDARD)
     due_on = fields.Date(required=True)
 
 
@@ -87,13 +93,13 @@ class ContractSchema(StrictSchema):
         required=True,
         validate=validate.Length(min=1, max=200, error="至少一项、至多 {max} 项。"),
     )
-    quality_standard = Text(required=True, max_length=CLAUSE, multiline=True)
+    quality_standard = Text(max_length=CLAUSE, multiline=True, metadata=STANDARD)
     transport = fields.Nested(TransportSchema, required=True)
     delivery = fields.Nested(DeliveryTermsSchema, required=True)
     payment = fields.Nested(PaymentTermsSchema, required=True)
-    liability_exemptions = Text(required=True, max_length=CLAUSE, multiline=True)
-    breach_liability = Text(required=True, max_length=CLAUSE, multiline=True)
-    dispute_resolution = Text(required=True, max_length=CLAUSE, multiline=True)
+    liability_exemptions = Text(max_length=CLAUSE, multiline=True, metadata=STANDARD)
+    breach_liability = Text(max_length=CLAUSE, multiline=True, metadata=STANDARD)
+    dispute_resolution = Text(max_length=CLAUSE, multiline=True, metadata=STANDARD)
     extra_clauses = fields.List(
         Text(max_length=CLAUSE, multiline=True),
         load_default=list,

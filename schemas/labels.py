@@ -29,6 +29,7 @@ RECORD_NAMES = {"destruction_list": "销毁清单", "destruction_certificate": "
 ACTION_NAMES = {
     "contract.create": "创建合同", "contract.revise": "改稿", "contract.review": "审批",
     "customer.create": "建立客户档案", "customer.update": "修改客户档案",
+    "clause.update": "修改标准条款",
     "contract.status": "变更状态", "document.download": "下载文件",
     "dossier.view": "查阅卷宗", "contract.owner": "移交合同", "contract.secrecy": "变更密级",
     "amendment.create": "签订补充协议", "delivery.create": "开具发货通知单",

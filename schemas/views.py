@@ -270,8 +270,24 @@ class ContractCustomerSchema(Schema):
                        "由业务员决定"})  # fmt: skip
 
 
+class DiffPartSchema(Schema):
+    op = _enum(("equal", "delete", "insert"), "不变、删去或加入")
+    text = _str()
+
+
+class ClauseDeviationSchema(Schema):
+    field = _str("条款的字段（如 payment.terms）")
+    label = _str("条款名称")
+    standard = _str("该业务类型的标准条款")
+    contract = _str("本合同的条款")
+    diff = fields.List(fields.Nested(DiffPartSchema), metadata={"description": "逐字标出的改动"})
+
+
 class ContractViewSchema(ContractSummarySchema):
     """The whole dossier."""
+
+    clause_deviations = fields.List(fields.Nested(ClauseDeviationSchema), metadata={
+        "description": "偏离标准条款之处（与该业务类型现行的标准条款相比）"})  # fmt: skip
 
     customer = fields.Nested(ContractCustomerSchema, allow_none=True,
                              metadata={"description": "需方的客户档案"})  # fmt: skip

@@ -99,6 +99,7 @@ def _register_api(app: Flask) -> None:
     from service.api import (
         access,
         access_requests,
+        clauses,
         contracts,
         customers,
         docs,
@@ -125,7 +126,7 @@ def _register_api(app: Flask) -> None:
         (volumes.blp, "volumes"), (retention.blp, "retention"), (retention.holds, "contracts"),
         (loans.blp, "loans"), (access_requests.blp, "access-requests"),
         (templates.blp, "templates"), (customers.blp, "customers"),
-        (reviews.blp, "contracts"), (reviews.todo, "tasks"),
+        (reviews.blp, "contracts"), (reviews.todo, "tasks"), (clauses.blp, "clauses"),
     ):  # fmt: skip
         api.register_blueprint(blp, url_prefix=f"{API_PREFIX}/{prefix}")
 

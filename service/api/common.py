@@ -17,7 +17,7 @@ from marshmallow import EXCLUDE, Schema, missing, post_load
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.datastructures import MultiDict
 
-from archive import contracts, customers, loans, template_register
+from archive import clauses, contracts, customers, loans, template_register
 from archive.models import Amendment, Contract, Delivery, Document, Payment
 from archive.receivables import payment_state
 from schemas.fields import positive_int
@@ -262,6 +262,8 @@ def contract_view(contract: Contract, *, as_of: dt.date | None = None) -> dict[s
     return {**contracts.dossier(contract, as_of=as_of), "documents": documents(contract),
             "on_loan": loans.on_loan(get_archive(), contract, as_of),
             "customer": customer_of(contract),
+            "clause_deviations": clauses.deviations(
+                clauses.standard(get_archive().catalogue, contract.business_type), contract.data),
             "url": contract_url(contract.contract_no)}  # fmt: skip
 
 

@@ -10,6 +10,7 @@ import click
 from service.cli import (
     audit,
     backup,
+    clauses,
     contracts,
     customers,
     fixity,
@@ -41,7 +42,7 @@ def main(ctx: click.Context, data_dir: str | None, acting_as: str | None, verbos
 
 for command in (
     system.serve, system.show_settings, templates.group, users.group, contracts.group,
-    customers.group,
+    customers.group, clauses.group,
     contracts.receivables_cmd, library.search, library.reindex, library.index_group,
     library.volumes_group, retention.group, loans.group, backup.group, audit.group,
     fixity.group,

@@ -26,6 +26,7 @@ from service.ext import get_archive
 from service.pages import (
     admin,
     auth,
+    clauses,
     contracts,
     customers,
     library,
@@ -41,7 +42,7 @@ from service.pages.session import csrf_field, current_actor
 
 def register(app: Flask) -> None:
     for module in (auth, contracts, customers, library, receivables, requests, retention, admin,
-                   loans, templates, tasks):  # fmt: skip
+                   loans, templates, tasks, clauses):  # fmt: skip
         app.register_blueprint(module.bp)
 
     @app.context_processor

@@ -10,6 +10,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from archive import (
     amendments,
     audit,
+    clauses,
     contracts,
     customers,
     deliveries,
@@ -74,6 +75,10 @@ def new():
                               "signed_on": dt.date.today().isoformat(),
                               "transport.freight_paid_by": "seller"}  # fmt: skip
     values |= flat({"seller": get_archive().seller or {}})  # our company, configured once
+    kinds = template_register.business_types(get_archive().catalogue)
+    if request.args.get("business_type") in kinds:
+        values["business_type"] = request.args["business_type"]
+    values |= _standard_clauses(values["business_type"])
     values |= _chosen_customer(request.args.get("customer", ""))
     errors: dict[str, list[str]] = {}
     items = 3
@@ -93,7 +98,8 @@ def new():
             return redirect(url_for(".show", contract_no=contract.contract_no))
     return render_template(
         "contracts/new.html", values=values, errors=errors, items=items,
-        regions=get_archive().regions,
+        regions=get_archive().regions, kinds=template_register.business_types(
+            get_archive().catalogue),
         business_types=template_register.business_types(get_archive().catalogue),
     ), 422 if errors else 200  # fmt: skip
 
@@ -134,6 +140,12 @@ def edit(contract_no: str):
         items=max(3, len(contract.data["items"]) + 1), regions=get_archive().regions,
         business_types=template_register.business_types(get_archive().catalogue),
     ), 422 if errors else 200  # fmt: skip
+
+
+def _standard_clauses(business_type: str) -> dict[str, str]:
+    """The form's clause fields filled with the standard wording of a business type."""
+    wording = clauses.standard(get_archive().catalogue, business_type)
+    return {field: wording[field] for field in clauses.FIELDS}
 
 
 def _chosen_customer(raw: str) -> dict[str, str]:
@@ -178,8 +190,12 @@ def show(contract_no: str):
     customer = contract.customer
     differs = customers.differences(customer, contract.terms["buyer"]) if customer else []
     review = reviews.view(get_archive(), contract_no, current_actor())
+    deviating = clauses.deviations(
+        clauses.standard(get_archive().catalogue, contract.business_type), contract.data
+    )
     return render_template("contracts/show.html", c=contract, d=d, trail=trail, editable=editable,
                            customer=customer, differs=differs, review=review,
+                           deviating=deviating,
                            steps=get_archive().review_steps,
                            documents=_documents(contract), open_lines=open_lines,
                            on_loan=loans.on_loan(get_archive(), contract))  # fmt: skip

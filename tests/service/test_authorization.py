@@ -313,6 +313,10 @@ RULES: dict[tuple[str, str], Probe] = {
         seen(409), body=lambda w, k: {"decision": "approved"}
     ),
     ("GET", f"{API}/tasks"): Probe(everyone()),
+    ("GET", f"{API}/clauses"): Probe(everyone()),
+    ("PUT", f"{API}/clauses/<business_type>/<field>"): Probe(
+        roles(("manager",), 200), body=lambda w, k: {"text": "合同生效后预付30%，余款验收后付清"}
+    ),
     ("GET", f"{API}/customers"): Probe(everyone()),
     ("POST", f"{API}/customers"): Probe(
         roles(("clerk", "manager"), 201),
@@ -348,7 +352,8 @@ def _contract() -> dict:
 def _url(rule: str, w: World, key: str) -> str:
     values = {"contract_no": w.numbers[key], "doc_id": str(w.pdf[key]), "number": "XX-0001",
               "payment_id": "1", "year": "2026", "region": REGION[key], "filename": "none.js",
-              "id": "999999", "loan_id": "999999", "request_id": "999999"}  # fmt: skip
+              "id": "999999", "loan_id": "999999", "request_id": "999999",
+              "business_type": "设备买卖", "field": "payment.terms"}  # fmt: skip
     out = rule
     while "<" in out:
         start, end = out.index("<"), out.index(">")
