@@ -148,7 +148,8 @@ def grants(session: Session, actor: Actor, today: dt.date) -> Grants:
     if actor.duties:  # drafts waiting for a review step this person decides (archive.reviews)
         waiting = session.execute(
             select(Contract.contract_no, Contract.review_round)
-            .where(Contract.review_state == "in_review", Contract.review_step.in_(actor.duties))
+            .where(Contract.status == "draft", Contract.review_state == "in_review",
+                   Contract.review_step.in_(actor.duties))
         )  # fmt: skip
         for number, round_ in waiting:
             secret.add(number)

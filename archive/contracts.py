@@ -261,6 +261,9 @@ def change_status(archive: Archive, contract_no: str, status: str, actor: Actor,
         if before == "completed" and contract.retention_state:
             raise Conflict(f"合同 {contract_no} 已进入保存期限处理，不能重新打开。")
         contract.status = status
+        if before == "draft" and status == "terminated" and contract.review_state:
+            # Nothing waits for a review any more (nor may its reviewers read it).
+            contract.review_state, contract.review_step = None, None
         touch(contract)
         if before == "draft" and status == "effective":
             contract.approved_by, contract.approved_at = actor.name, utcnow()

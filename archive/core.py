@@ -110,6 +110,12 @@ class Archive:
         self.seller = _seller(seller)
         # The review chain of a draft (archive.reviews); empty: a manager approves directly.
         self.review_steps = list(REVIEW_STEPS if review_steps is None else review_steps)
+        last = REVIEW_STEPS[-1]
+        if self.review_steps and (
+            self.review_steps[-1] != last or len(set(self.review_steps)) != len(self.review_steps)
+        ):
+            raise ValueError(f"HETONG_REVIEW_STEPS：审批流程须以“{last}”结束，且各环节不重复"
+                             f"（现为 {'、'.join(self.review_steps)}）。")  # fmt: skip
         # Days after approval within which the signed copy (回签) should come back.
         self.signed_copy_days = signed_copy_days
         # The departments people belong to, and how many days a new API token lives.

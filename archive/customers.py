@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import unicodedata
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from archive import audit
-from archive.access import scope_of
+from archive.access import own_scope, scope_of
 from archive.actor import Actor
 from archive.errors import Conflict, Forbidden, InvalidData, NotFound
 from archive.models import Contract, Customer
@@ -45,12 +46,22 @@ KEEPERS = ("clerk", "manager")
 GRADERS = ("manager",)
 
 
-def visible(session: Session, actor: Actor):
-    """The SQL condition on ``Customer`` for the customers ``actor`` may see."""
+def visible(session: Session, actor: Actor, *, write: bool = False):
+    """The SQL condition on ``Customer`` for the customers ``actor`` may see — or, with
+    ``write``, change: by their own role and place only, never through a read grant (an
+    access request, a loan, a review duty lets a person read a contract, not its customer)."""
     if actor.operator or actor.can(*SEE_ALL):
         return Customer.id.is_not(None)
-    theirs = exists().where(Contract.customer_id == Customer.id, scope_of(session, actor).where())
+    scope = own_scope(actor) if write else scope_of(session, actor)
+    theirs = exists().where(Contract.customer_id == Customer.id, scope.where())
     return or_(theirs, Customer.created_by == actor.name)
+
+
+def name_key(name: str) -> str:
+    """The name as the register compares it: full-width folded (NFKC), spaces dropped,
+    brackets unified — 杭州临平（精工） and 杭州临平 (精工) are one customer."""
+    folded = unicodedata.normalize("NFKC", name or "")
+    return "".join(folded.split()).replace("（", "(").replace("）", ")").casefold()
 
 
 def get(archive: Archive, customer_id: int, actor: Actor) -> Customer:
@@ -58,9 +69,9 @@ def get(archive: Archive, customer_id: int, actor: Actor) -> Customer:
         return _load(session, customer_id, actor)
 
 
-def _load(session: Session, customer_id: int, actor: Actor) -> Customer:
-    customer = session.scalar(select(Customer).where(Customer.id == customer_id,
-                                                     visible(session, actor)))  # fmt: skip
+def _load(session: Session, customer_id: int, actor: Actor, *, write: bool = False) -> Customer:
+    customer = session.scalar(select(Customer).where(
+        Customer.id == customer_id, visible(session, actor, write=write)))  # fmt: skip
     if customer is None:
         raise NotFound(f"客户档案 {customer_id} 不存在。")
     return customer
@@ -188,20 +199,21 @@ def attach(session: Session, contract: Contract, buyer: dict[str, Any],
     """In the filing transaction: the contract's customer — the one named, else the one of
     the buyer's name (or tax number), else a new one made from the buyer."""
     customer = session.get(Customer, customer_id) if customer_id is not None else None
+    key = name_key(buyer["name"])
     if customer is None:
-        customer = session.scalar(select(Customer).where(Customer.name == buyer["name"]))
+        customer = session.scalar(select(Customer).where(Customer.name_key == key))
     if customer is None and buyer.get("tax_id"):
         customer = session.scalar(select(Customer).where(Customer.tax_id == buyer["tax_id"])
                                   .order_by(Customer.id).limit(1))  # fmt: skip
     if customer is None:
         customer = Customer(**{key: buyer.get(key) or None for key in DETAILS}, contacts=[],
-                            created_by=actor.name)  # fmt: skip
+                            name_key=key, created_by=actor.name)  # fmt: skip
         try:
             with session.begin_nested():  # someone entered it by hand just now: use theirs
                 session.add(customer)
                 session.flush()
         except IntegrityError:
-            customer = session.scalar(select(Customer).where(Customer.name == buyer["name"]))
+            customer = session.scalar(select(Customer).where(Customer.name_key == key))
             contract.customer_id = customer.id
             return customer
         audit.record(session, actor, "customer.create", customer.name,
@@ -216,10 +228,10 @@ def create(archive: Archive, data: dict[str, Any], actor: Actor) -> Customer:
         raise Forbidden("只有销售业务员或销售经理可以建立客户档案。")
     _may_grade(actor, data)
     with archive.catalogue.writing() as session:
-        if session.scalar(select(Customer.id).where(Customer.name == data["name"])):
+        if session.scalar(select(Customer.id).where(Customer.name_key == name_key(data["name"]))):
             raise Conflict(f"已有名为“{data['name']}”的客户档案。", field="name")
         customer = Customer(**{k: None if data.get(k) == "" else data.get(k)
-                               for k in (*DETAILS, *CREDIT)},
+                               for k in (*DETAILS, *CREDIT)}, name_key=name_key(data["name"]),
                             contacts=data.get("contacts") or [], created_by=actor.name)  # fmt: skip
         session.add(customer)
         _flush(session, customer.name)
@@ -233,12 +245,14 @@ def update(archive: Archive, customer_id: int, data: dict[str, Any], actor: Acto
         raise Forbidden("只有销售业务员或销售经理可以修改客户档案。")
     _may_grade(actor, data)
     with archive.catalogue.writing() as session:
-        customer = _load(session, customer_id, actor)
+        customer = _load(session, customer_id, actor, write=True)
         session.refresh(customer, with_for_update=True)
         name = data.get("name")
-        if name and name != customer.name and session.scalar(
-                select(Customer.id).where(Customer.name == name)):  # fmt: skip
+        if name and name_key(name) != customer.name_key and session.scalar(
+                select(Customer.id).where(Customer.name_key == name_key(name))):  # fmt: skip
             raise Conflict(f"已有名为“{name}”的客户档案。", field="name")
+        if name:
+            customer.name_key = name_key(name)
         changed = {}
         data = {k: (None if v == "" else v) for k, v in data.items()}  # a blank clears it
         for key in (*DETAILS, *CREDIT, "contacts"):

@@ -167,6 +167,8 @@ class Customer(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    # The name as compared (customers.name_key): one buyer written two ways is one customer.
+    name_key: Mapped[str] = mapped_column(String(100), unique=True)
     address: Mapped[str] = mapped_column(String(200))
     representative: Mapped[str | None] = mapped_column(String(50))
     phone: Mapped[str | None] = mapped_column(String(50))

@@ -28,7 +28,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from archive import audit
-from archive.access import own_scope
+from archive.access import own_scope, scope_of
 from archive.actor import Actor
 from archive.customers import credit
 from archive.dossier import load, require_status, touch
@@ -53,18 +53,27 @@ DECISION_NAMES = {"submitted": "提交审批", "approved": "同意", "returned":
 
 
 def may_decide(actor: Actor, contract: Contract) -> bool:
-    """Whether ``actor`` decides the step the contract waits for."""
-    if contract.review_state != "in_review" or not contract.review_step:
+    """Whether ``actor`` decides the step the contract waits for. Nobody reviews their own
+    draft, and nobody decides two steps of one round (four eyes at every step)."""
+    if contract.status != "draft" or contract.review_state != "in_review" \
+            or not contract.review_step:  # fmt: skip
+        return False
+    if actor.name in (contract.owner, contract.created_by):
+        return False
+    if any(r.round == contract.review_round and r.decision == "approved" and r.actor == actor.name
+           for r in contract.reviews):  # fmt: skip
         return False
     if contract.review_step == MANAGER_STEP:
         return actor.role == "manager" and own_scope(actor).allows(contract)
     return contract.review_step in actor.duties
 
 
-def credit_check(session: Session, contract: Contract, as_of: dt.date) -> dict[str, Any]:
+def credit_check(session: Session, contract: Contract, as_of: dt.date,
+                 reader: Actor | None = None) -> dict[str, Any]:  # fmt: skip
     """The buyer's credit as the reviewer needs it, over all its contracts (not only those
-    the reviewer may read): owed, overdue (which contracts, how long), grade and limit, and
-    whether this contract needs the manager's override."""
+    the reviewer may read): owed, overdue (how much, how long), grade and limit, and whether
+    this contract needs the manager's override. An overdue contract ``reader`` may not read
+    is counted without its number."""
     customer = session.get(Customer, contract.customer_id) if contract.customer_id else None
     others = list(session.scalars(
         select(Contract).where(Contract.id != contract.id, Contract.status.in_(BINDING),
@@ -75,11 +84,14 @@ def credit_check(session: Session, contract: Contract, as_of: dt.date) -> dict[s
         .order_by(Contract.due_on)
     ))  # fmt: skip
     owed = credit(others, as_of)
+    scope = scope_of(session, reader) if reader is not None else None
     late = []
     for other in others:
         days = (as_of - other.due_on).days
         if other.total > other.paid and days > 0 and other.approved_at is not None:
-            late.append({"contract_no": other.contract_no, "due_on": other.due_on.isoformat(),
+            shown = reader is None or scope.allows(other)
+            late.append({"contract_no": other.contract_no if shown else None,
+                         "due_on": other.due_on.isoformat(),
                          "outstanding": f"{other.total - other.paid:.2f}",
                          "days_overdue": days})  # fmt: skip
     limit = customer.credit_limit if customer else None
@@ -117,7 +129,7 @@ def submit(archive: Archive, contract_no: str, actor: Actor, *,
     with archive.catalogue.writing() as session:
         contract = load(session, contract_no, actor, lock=True)
         require_status(contract, ("draft",), "提交审批")
-        if contract.review_state == "in_review":
+        if contract.review_state == "in_review" and contract.review_step in steps:
             raise Conflict(f"合同 {contract_no} 已在审批中（待{contract.review_step}）。")
         contract.review_round += 1
         _start(session, contract, steps, actor, note)
@@ -144,7 +156,8 @@ def _start(session: Session, contract: Contract, steps: list[str], actor: Actor,
 
 def decide(archive: Archive, contract_no: str, decision: str, actor: Actor, *,
            note: str | None = None, override: bool = False,
-           feasibility_note: str | None = None) -> dict[str, Any]:  # fmt: skip
+           feasibility_note: str | None = None, step: str | None = None,
+           revision: int | None = None) -> dict[str, Any]:  # fmt: skip
     """Approve the step the draft waits for (the last one makes it effective), or return
     it to its owner with a ``note`` saying what to correct. Returns the chain as it now
     stands (``chain``): one who decided may no longer read the draft (a duty holder reads
@@ -163,10 +176,23 @@ def decide(archive: Archive, contract_no: str, decision: str, actor: Actor, *,
         if contract.review_state != "in_review":
             raise Conflict(f"合同 {contract_no} {STATE_NAMES[contract.review_state]}，"
                            "没有待审批的环节。", current=contract.review_state)  # fmt: skip
-        step = contract.review_step
+        waiting = contract.review_step
+        moved = step is not None and step != waiting
+        if moved or (revision is not None and revision != contract.revision):
+            raise Conflict(f"合同 {contract_no} 现待“{waiting}”审批第 {contract.revision} 稿，"
+                           "与您审阅时不同：请刷新后再审。", field="step")  # fmt: skip
+        if waiting not in steps:
+            raise Conflict(f"审批流程已更改，“{waiting}”不再是其中的环节：请业务员重新提交审批。",
+                           field="step")  # fmt: skip
+        if actor.name in (contract.owner, contract.created_by):
+            raise Forbidden("不能审批自己负责或起草的合同。")
         if not may_decide(actor, contract):
-            raise Forbidden(f"合同 {contract_no} 正待“{step}”审批，您不负责这一环节。")
-        last = step not in steps or steps.index(step) == len(steps) - 1
+            raise Forbidden(f"合同 {contract_no} 正待“{waiting}”审批，您不负责这一环节"
+                            "（或本轮已审批过其他环节）。")  # fmt: skip
+        step = waiting
+        # Only the sales manager's approval makes a draft effective (the configuration is
+        # checked at start: the chain ends with 销售经理).
+        last = step == MANAGER_STEP and steps.index(step) == len(steps) - 1
         check = credit_check(session, contract, _today(session)) if last else None
         if decision == "approved" and check and check["needs_override"]:
             missing = {}
@@ -260,7 +286,8 @@ def _iso(value: dt.datetime | None) -> str | None:
 def waiting_for(archive: Archive, actor: Actor) -> list[Contract]:
     """Drafts waiting for a step ``actor`` decides, the longest waiting first."""
     with archive.catalogue.reading() as session:
-        query = select(Contract).where(Contract.review_state == "in_review")
+        query = select(Contract).where(Contract.status == "draft",
+                                       Contract.review_state == "in_review")  # fmt: skip
         steps = list(actor.duties) + ([MANAGER_STEP] if actor.role == "manager" else [])
         if not steps:
             return []
@@ -280,17 +307,13 @@ def returned_to(archive: Archive, actor: Actor) -> list[Contract]:
         ))  # fmt: skip
 
 
-# Who sees the buyer's credit over all its contracts: the people who decide reviews.
-CREDIT_READERS = ("manager", "director")
-
-
 def view(archive: Archive, contract_no: str, actor: Actor) -> dict[str, Any]:
     """The contract's review: the chain, whether ``actor`` decides the step it waits for,
     and for reviewers the buyer's credit (``credit_check``)."""
     with archive.catalogue.reading() as session:
         contract = load(session, contract_no, actor)
         mine = may_decide(actor, contract)
-        reviewer = mine or bool(actor.duties) or actor.can(*CREDIT_READERS)
         shown = chain(contract, archive.review_steps)
-        check = credit_check(session, contract, _today(session)) if reviewer else None
+        # The buyer's credit over all its contracts is for the person deciding now.
+        check = credit_check(session, contract, _today(session), actor) if mine else None
     return {**shown, "contract_no": contract_no, "may_decide": mine, "credit": check}

@@ -147,10 +147,12 @@ def _revise(archive: Archive, contract_no: str, data: dict[str, Any], actor: Act
         contract.signed_on, contract.due_on = data["signed_on"], data["payment"]["due_on"]
         contract.business_type = data["business_type"]
         contract.seller_name, contract.buyer_name = data["seller"]["name"], data["buyer"]["name"]
-        # Its customer stays (a corrected name is shown as a difference from the register)
-        # unless the correction names another one.
-        customers.attach(filing.session, contract, data["buyer"],
-                         customer_id or contract.customer_id, actor)  # fmt: skip
+        # Its customer stays while the buyer is the same one; a buyer corrected to another
+        # name (or tax number) is looked up (or entered) again, unless one is named.
+        same = (customers.name_key(data["buyer"]["name"]) == customers.name_key(seen.buyer_name)
+                and data["buyer"].get("tax_id") == seen.data["buyer"].get("tax_id"))  # fmt: skip
+        keep = customer_id or (contract.customer_id if same else None)
+        customers.attach(filing.session, contract, data["buyer"], keep, actor)
         touch(contract)
         filing.add_documents(
             contract=contract, kind=KIND, number=contract_no, title=sales_contract.TITLE,

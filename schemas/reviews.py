@@ -6,7 +6,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from schemas.contract import StrictSchema
-from schemas.fields import StrictBoolean, Text
+from schemas.fields import StrictBoolean, Text, positive_int
 from schemas.labels import named
 
 DECISIONS = ("submitted", "approved", "returned")
@@ -26,6 +26,10 @@ class ReviewDecisionSchema(StrictSchema):
                        "最后一步同意须为 true 并附 feasibility_note"})  # fmt: skip
     feasibility_note = Text(max_length=2000, multiline=True,
                             metadata={"description": "可行性分析报告（区域经理意见）"})  # fmt: skip
+    step = Text(max_length=40, metadata={
+        "description": "您审阅时待审批的环节：已变时 409（不把决定记到别的环节上）"})  # fmt: skip
+    revision = positive_int(strict=True, maximum=1_000_000, metadata={
+        "description": "您审阅的是第几稿：此后改稿时 409"})  # fmt: skip
 
 
 class ReviewStepSchema(Schema):

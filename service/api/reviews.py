@@ -45,7 +45,8 @@ def decide(data: dict[str, Any], contract_no: str):
     else:
         reviews.decide(get_archive(), contract_no, data["decision"], actor(),
                        note=data.get("note"), override=data["override"],
-                       feasibility_note=data.get("feasibility_note"))  # fmt: skip
+                       feasibility_note=data.get("feasibility_note"), step=data.get("step"),
+                       revision=data.get("revision"))  # fmt: skip
     where = url_for("reviews.show", contract_no=contract_no)
     try:
         body = reviews.view(get_archive(), contract_no, actor())

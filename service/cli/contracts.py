@@ -64,16 +64,18 @@ def revise(obj: Context, contract_no: str, file, note: str | None) -> None:
 @click.option("--note", help="意见（退回修改时必填）。")
 @click.option("--override", is_flag=True, help="销售经理特批（超出信用额度或有长期逾期时）。")
 @click.option("--feasibility-note", help="可行性分析报告（特批时必填）。")
+@click.option("--step", help="您审阅时待审批的环节（已变则拒绝）。")
 @pass_ctx
 @domain_errors
 def review(obj: Context, contract_no: str, decision: str, note: str | None, override: bool,
-           feasibility_note: str | None) -> None:  # fmt: skip
+           feasibility_note: str | None, step: str | None) -> None:  # fmt: skip
     """审批：提交（submitted）、同意（approved）或退回修改（returned）；打印审批状态。"""
     if decision == "submitted":
         shown = reviews.submit(obj.archive, contract_no, obj.actor(), note=note)
     else:
         shown = reviews.decide(obj.archive, contract_no, decision, obj.actor(), note=note,
-                               override=override, feasibility_note=feasibility_note)  # fmt: skip
+                               override=override, feasibility_note=feasibility_note,
+                               step=step)  # fmt: skip
     waiting = f"（待{shown['step']}）" if shown["step"] else ""
     click.echo(f"{contract_no}\t{shown['state_name']}{waiting}")
 

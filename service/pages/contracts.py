@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -108,8 +109,8 @@ def new():
 @login_required("clerk", "manager")
 def edit(contract_no: str):
     """改稿: the new-contract form, filled with the draft's current revision."""
-    try:
-        contract = contracts.get(get_archive(), contract_no, current_actor())
+    try:  # the whole contract is shown: recorded in the 查阅登记 as any dossier view
+        contract = contracts.view(get_archive(), contract_no, current_actor(), purpose="改稿")
     except ArchiveError as exc:
         return render_template("gone.html", error=exc), 410 if exc.code == "gone" else 404
     if contract.status != "draft":
@@ -125,7 +126,7 @@ def edit(contract_no: str):
             data = contracts.validate(get_archive(), payload)
             revised, changed = revisions.revise(
                 get_archive(), contract_no, data, current_actor(), note=note,
-                based_on=int(based_on) if (based_on or "").isdigit() else None,
+                based_on=based_on if isinstance(based_on := _whole(based_on), int) else None,
             )  # fmt: skip
         except InvalidData as exc:
             errors = exc.errors
@@ -148,9 +149,15 @@ def _standard_clauses(business_type: str) -> dict[str, str]:
     return {field: wording[field] for field in clauses.FIELDS}
 
 
+def _whole(raw: str) -> int | str:
+    """A form's whole number (ASCII digits only: "²".isdigit() is true, int("²") fails),
+    else the text as typed, for the schema to name."""
+    return int(raw) if re.fullmatch(r"[0-9]{1,18}", raw or "") else raw
+
+
 def _chosen_customer(raw: str) -> dict[str, str]:
     """The buyer fields of the form filled from a customer (``?customer=<id>``)."""
-    if not raw.isdigit() or len(raw) > 18:
+    if not isinstance(_whole(raw), int):
         return {}
     try:
         customer = customers.get(get_archive(), int(raw), current_actor())
@@ -165,8 +172,7 @@ def _form_payload() -> dict:
     payload = to_payload(request.form, lines=("extra_clauses",))
     payload.pop("customer_name", None)
     if "customer_id" in payload:
-        raw = payload["customer_id"]
-        payload["customer_id"] = int(raw) if raw.isdigit() and len(raw) < 19 else raw
+        payload["customer_id"] = _whole(payload["customer_id"])
     for item in payload.get("items", []):
         for figure in ("quantity", "unit_price"):
             if figure in item:
@@ -259,6 +265,8 @@ def review(contract_no: str):
     last step may need). One who decided may no longer see the draft: they go to 待办."""
     payload = to_payload(request.form)
     payload["override"] = payload.get("override") == "1"
+    if "revision" in payload:
+        payload["revision"] = _whole(payload["revision"])
     try:
         data = validated(ReviewDecisionSchema(), payload)
         if data["decision"] == "submitted":
@@ -267,7 +275,8 @@ def review(contract_no: str):
         else:
             reviews.decide(get_archive(), contract_no, data["decision"], current_actor(),
                            note=data.get("note"), override=data["override"],
-                           feasibility_note=data.get("feasibility_note"))  # fmt: skip
+                           feasibility_note=data.get("feasibility_note"), step=data.get("step"),
+                           revision=data.get("revision"))  # fmt: skip
             flash(f"合同 {contract_no}：{reviews.DECISION_NAMES[data['decision']]}，已记录。", "ok")
     except InvalidData as exc:
         for line in error_lines(exc.errors):

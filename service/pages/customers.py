@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
@@ -86,9 +87,11 @@ def show(customer_id: int):
 def update(customer_id: int):
     """The details form, the credit form (managers), or a dossier's 以本合同更新客户档案."""
     payload = _form()
-    back = request.form.get("back") or url_for(".show", customer_id=customer_id)
-    if not back.startswith("/") or back.startswith("//"):  # only back to our own pages
-        back = url_for(".show", customer_id=customer_id)
+    back = request.form.get("back") or ""
+    parts = urlsplit(back)
+    if parts.scheme or parts.netloc or not back.startswith("/") or back.startswith("//") \
+            or any(c in back for c in "\\\t\r\n") or not back.isprintable():  # fmt: skip
+        back = url_for(".show", customer_id=customer_id)  # only back to our own pages
     try:
         data = validated(CustomerUpdateSchema(), payload)
         customers.update(get_archive(), customer_id, data, current_actor())

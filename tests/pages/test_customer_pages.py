@@ -78,3 +78,16 @@ def test_a_clerk_cannot_grade(client, archive, create):
     assert 'id="credit-form"' not in page
     client.post(url.group(1), data={"csrf": csrf(page), "grade": "A"})
     assert "销售经理评定" in client.get(url.group(1)).get_data(as_text=True)
+
+
+def test_odd_numbers_and_addresses_in_the_forms_are_refused_politely(client, archive, create):
+    number = create()["contract_no"]
+    sign_in(client, archive)
+    assert client.get("/contracts/new", query_string={"customer": "²"}).status_code == 200
+    form = client.get(f"/contracts/{number}/edit").get_data(as_text=True)
+    values = _form_values(form) | {"based_on": "¹", "customer_id": "²"}
+    assert client.post(f"/contracts/{number}/edit", data=values).status_code == 422
+    page = client.get("/customers/1").get_data(as_text=True)
+    away = client.post("/customers/1", data={"csrf": csrf(page), "phone": "0571-1",
+                                             "back": "/\t/evil.example"})  # fmt: skip
+    assert away.status_code == 302 and away.location == "/customers/1"

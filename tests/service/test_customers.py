@@ -217,3 +217,32 @@ def test_a_change_that_changes_nothing_is_refused(client, auth, create):
         assert "没有要修改的字段" in str(refused.get_json()["errors"])
     blank = client.patch(url, json={"name": " ", "address": ""}, headers=auth())
     assert blank.status_code == 422 and set(blank.get_json()["errors"]) == {"name", "address"}
+
+
+def test_one_buyer_written_two_ways_is_one_customer(client, auth, create, payload):
+    first = create()["customer"]["id"]
+    for spelled in (
+        "杭州临平精工机械 有限公司",
+        "杭州临平精工机械有限公司 ",
+        "ＡＢＣ机械（杭州）有限公司",
+    ):
+        body = copy.deepcopy(payload)
+        body["buyer"]["name"] = spelled
+        create(body)
+    body = copy.deepcopy(payload)
+    body["buyer"]["name"] = "ABC机械(杭州)有限公司"
+    again = create(body)["customer"]
+    names = [c["name"] for c in customers(client, auth)["items"]]
+    assert len(names) == 2 and again["name"] == "ＡＢＣ机械（杭州）有限公司"
+    assert create()["customer"]["id"] == first
+
+
+def test_a_draft_corrected_to_another_buyer_changes_its_customer(client, auth, create, payload):
+    draft = create()
+    body = copy.deepcopy(payload)
+    body["buyer"] = {"name": "宁波港城精密部件有限公司", "address": "浙江省宁波市北仑区港城大道1号"}
+    moved = client.put(f"/api/v1/contracts/{draft['contract_no']}", json=body, headers=auth())
+    assert moved.status_code == 200
+    assert moved.get_json()["customer"]["name"] == "宁波港城精密部件有限公司"
+    assert moved.get_json()["customer"]["id"] != draft["customer"]["id"]
+    assert moved.get_json()["customer"]["differs"] == []

@@ -89,8 +89,9 @@ def overdue_twice(office, payload):
     return numbers
 
 
-def test_a_draft_goes_from_the_clerk_through_the_chain_to_the_manager(office, payload,
-                                                                      overdue_twice):  # fmt: skip
+def test_a_draft_goes_from_the_clerk_through_the_chain_to_the_manager(
+    office, payload, overdue_twice
+):
     client, h, _ = office
     body = copy.deepcopy(payload)
     body["buyer"]["address"] = "浙江省杭州市临平区东湖街道9号"  # a typo: 99号
@@ -112,7 +113,10 @@ def test_a_draft_goes_from_the_clerk_through_the_chain_to_the_manager(office, pa
     seen = client.get(f"/api/v1/contracts/{number}/reviews", headers=h["shen"]).get_json()
     assert seen["may_decide"] and seen["step"] == "合同审核"
     assert seen["credit"]["overdue_contracts"] == 2
-    assert [e["contract_no"] for e in seen["credit"]["overdue"]] == overdue_twice
+    # She may not read those two contracts: they are counted, their numbers withheld.
+    assert [(e["contract_no"], e["outstanding"]) for e in seen["credit"]["overdue"]] == [
+        (None, "382505.00"), (None, "382505.00")]  # fmt: skip
+    assert seen["credit"]["days_overdue"] > 30
     assert seen["credit"]["needs_override"]
     assert client.get(f"/api/v1/contracts/{number}", headers=h["shen"]).status_code == 200
     waiting = client.get("/api/v1/tasks", headers=h["shen"]).get_json()
@@ -228,3 +232,62 @@ def test_an_operator_runs_the_chain_and_the_unsigned_check_from_the_shell(
     assert missing.exit_code == 1 and number in missing.output and "未回签" in missing.output
     later = runner.invoke(main, ["contracts", "unsigned", "--days", "30"])
     assert later.exit_code == 0 and later.output == ""
+
+
+def _waiting_at(client, h, number, step):
+    """Submit and approve up to ``step``."""
+    assert review(client, h["li"], number, "submitted").status_code == 201
+    for who, at in (("shen", "合同审核"), ("zhu", "销售主管"), ("fa", "法务")):
+        if at == step:
+            return
+        assert review(client, h[who], number, "approved").status_code == 201
+
+
+def test_a_duty_opens_the_draft_for_reading_only(office, payload):
+    """Waiting for the supervisor, the draft is his to read and decide — not its customer to
+    change, nor the buyer's other business to see while it does not wait for him."""
+    client, h, _ = office
+    number = file(client, h, payload)["contract_no"]
+    early = client.get(f"/api/v1/contracts/{number}/reviews", headers=h["zhu"])
+    assert early.status_code == 404  # not his yet
+    _waiting_at(client, h, number, "销售主管")
+    seen = client.get(f"/api/v1/contracts/{number}/reviews", headers=h["zhu"]).get_json()
+    assert seen["may_decide"] and seen["credit"] is not None
+    url = client.get(f"/api/v1/contracts/{number}", headers=h["zhu"]).get_json()["customer"]["url"]
+    patched = client.patch(url, json={"bank": "骗子银行", "account": "666"}, headers=h["zhu"])
+    assert patched.status_code == 404
+    other = client.get(f"/api/v1/contracts/{number}/reviews", headers=h["li"]).get_json()
+    assert other["credit"] is None  # the owner does not decide: no credit over all contracts
+
+
+def test_four_eyes_at_every_step(office, payload, chain_app):
+    client, h, archive = office
+    users.set_duties(archive.catalogue, "shen", ["合同审核", "销售主管"])
+    number = file(client, h, payload)["contract_no"]
+    assert review(client, h["li"], number, "submitted").status_code == 201
+    assert review(client, h["shen"], number, "approved").status_code == 201
+    twice = review(client, h["shen"], number, "approved")  # the next step too: no
+    assert twice.status_code == 403
+    # A decision meant for a step the draft has left is not recorded on another.
+    stale = review(client, h["zhu"], number, "approved", step="合同审核")
+    assert stale.status_code == 409
+    users.set_duties(archive.catalogue, "li", ["销售主管"])
+    own = review(client, h["li"], number, "approved")  # the owner: never on her own draft
+    assert own.status_code == 403
+
+
+def test_terminating_a_draft_in_review_ends_its_review(office, payload):
+    client, h, _ = office
+    number = file(client, h, payload)["contract_no"]
+    assert review(client, h["li"], number, "submitted").status_code == 201
+    assert client.get(f"/api/v1/contracts/{number}", headers=h["shen"]).status_code == 200
+    ended = client.post(f"/api/v1/contracts/{number}/status", json={"status": "terminated"},
+                        headers=h["li"])  # fmt: skip
+    assert ended.status_code == 200
+    assert client.get(f"/api/v1/contracts/{number}", headers=h["shen"]).status_code == 404
+    assert client.get("/api/v1/tasks", headers=h["shen"]).get_json() == []
+
+
+def test_the_chain_must_end_with_the_sales_manager(settings):
+    with pytest.raises(ValueError, match="销售经理"):
+        create_app({**settings, "REVIEW_STEPS": ["合同审核", "法务"]})

@@ -7,6 +7,7 @@ Revises: 0016
 """
 
 import json
+import unicodedata
 
 import sqlalchemy as sa
 from alembic import op
@@ -24,6 +25,7 @@ def upgrade() -> None:
         "customers",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("name_key", sa.String(length=100), nullable=False),
         sa.Column("address", sa.String(length=200), nullable=False),
         sa.Column("representative", sa.String(length=50), nullable=True),
         sa.Column("phone", sa.String(length=50), nullable=True),
@@ -39,6 +41,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("name"),
+        sa.UniqueConstraint("name_key"),
     )
     op.create_index("ix_customers_tax_id", "customers", ["tax_id"])
     with op.batch_alter_table("contracts") as batch:
@@ -57,7 +60,7 @@ def _carry_buyers_over(customers: sa.Table) -> None:
         sa.column("terms", sa.JSON()), sa.column("created_by", sa.String()),
         sa.column("created_at", sa.DateTime()), sa.column("customer_id", sa.Integer()),
     )  # fmt: skip
-    latest: dict[str, tuple] = {}
+    latest: dict[str, dict] = {}  # name key → the customer it becomes
     # Streamed: a catalogue of 100,000 contracts is read once, never held whole.
     rows = bind.execute(
         sa.select(contracts.c.buyer_name, contracts.c.terms, contracts.c.created_by,
@@ -65,19 +68,29 @@ def _carry_buyers_over(customers: sa.Table) -> None:
         .execution_options(stream_results=True, yield_per=1000)
     )  # fmt: skip
     for name, terms, created_by, created_at in rows:
-        buyer = (json.loads(terms) if isinstance(terms, str) else terms or {}).get("buyer") or {}
-        first = latest.get(name)
-        kept = buyer if buyer.get("address") or first is None else first[0]
-        latest[name] = (kept, first[1] if first else created_by, first[2] if first else created_at)
-    for name, (buyer, created_by, created_at) in latest.items():
-        values = {key: (buyer.get(key) or None) for key in PARTY}
+        found = json.loads(terms) if isinstance(terms, str) else terms
+        buyer = (found.get("buyer") if isinstance(found, dict) else None) or {}
+        buyer = buyer if isinstance(buyer, dict) else {}
+        entry = latest.setdefault(_key(name), {"names": set(), "buyer": {}, "name": name,
+                                               "by": created_by, "at": created_at})  # fmt: skip
+        entry["names"].add(name)
+        if buyer.get("address") or not entry["buyer"]:
+            entry["buyer"], entry["name"] = buyer, name
+    for key, entry in latest.items():
+        values = {field: (str(entry["buyer"].get(field) or "") or None) for field in PARTY}
         values["address"] = values["address"] or ""
         bind.execute(customers.insert().values(
-            name=name, contacts=[], created_by=created_by, created_at=created_at,
-            updated_at=created_at, **values,
+            name=entry["name"], name_key=key, contacts=[], created_by=entry["by"],
+            created_at=entry["at"], updated_at=entry["at"], **values,
         ))  # fmt: skip
         bind.execute(
-            contracts.update().where(contracts.c.buyer_name == name).values(
-                customer_id=sa.select(customers.c.id).where(customers.c.name == name)
+            contracts.update().where(contracts.c.buyer_name.in_(sorted(entry["names"]))).values(
+                customer_id=sa.select(customers.c.id).where(customers.c.name_key == key)
                 .scalar_subquery())
         )  # fmt: skip
+
+
+def _key(name: str) -> str:
+    """archive.customers.name_key as of this revision (a migration keeps its own copy)."""
+    folded = unicodedata.normalize("NFKC", name or "")
+    return "".join(folded.split()).replace("（", "(").replace("）", ")").casefold()

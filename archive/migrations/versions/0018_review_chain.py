@@ -49,4 +49,7 @@ def upgrade() -> None:
         " actor, at) SELECT id, 1, 1, '销售经理', 'approved', false, approved_by, approved_at"
         " FROM contracts WHERE approved_by IS NOT NULL AND approved_at IS NOT NULL"
     )
-    op.execute("UPDATE contracts SET review_round = 1 WHERE approved_by IS NOT NULL")
+    op.execute(
+        "UPDATE contracts SET review_round = 1, review_state = 'approved'"
+        " WHERE approved_by IS NOT NULL"
+    )
