@@ -81,7 +81,7 @@ def _show(name: str, values: dict[str, str] | None = None,
         state=users.token_state, departments=archive.departments, regions=archive.regions,
         roles=users.ROLES, sales=users.SALES, values=shown, errors=errors or {},
         error_lines=error_lines(errors or {}), token_days=archive.token_days,
-        max_days=users.MAX_TOKEN_DAYS,
+        max_days=users.MAX_TOKEN_DAYS, steps=archive.review_steps,
     ), status  # fmt: skip
 
 
@@ -111,6 +111,23 @@ def update(name: str):
     except REFUSED as exc:
         return _show(name, values, {"_schema": [exc.message]}, 409)
     flash(f"已保存 {user.display_name}（{user.name}）的资料。", "ok")
+    return redirect(url_for(".show", name=name))
+
+
+@bp.post("/<name>/duties")
+@login_required("admin")
+def set_duties(name: str):
+    """The review steps the person decides (archive.reviews)."""
+    _user(name)
+    wanted = [d for d in request.form.getlist("duty") if d in get_archive().review_steps[:-1]]
+    try:
+        user = users.set_duties(get_archive().catalogue, name, wanted, by=current_actor())
+    except REFUSED as exc:
+        flash(exc.message, "error")
+    else:
+        flash(
+            f"已保存 {user.display_name} 的审批职责：{'、'.join(user.duties or []) or '无'}。", "ok"
+        )
     return redirect(url_for(".show", name=name))
 
 

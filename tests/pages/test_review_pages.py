@@ -72,3 +72,16 @@ def test_a_draft_is_submitted_returned_and_approved_on_the_pages(client, archive
     page = client.get(f"/contracts/{number}").get_data(as_text=True)
     assert "已生效" in page and "未回签" in page
     assert number in client.get("/tasks").get_data(as_text=True)  # 待回签, for the manager
+
+
+def test_an_administrator_gives_a_person_a_review_duty(client, archive):
+    users.add_user(archive.catalogue, "root", "admin", password=PASSWORD)
+    users.add_user(archive.catalogue, "shen", "staff", department="财务部")
+    as_person(client, "root")
+    page = client.get("/admin/users/shen").get_data(as_text=True)
+    assert 'value="合同审核"' in page and 'value="销售经理"' not in page  # managers by role
+    saved = client.post("/admin/users/shen/duties",
+                        data={"csrf": csrf(page), "duty": ["合同审核", "销售经理"]})  # fmt: skip
+    assert saved.status_code == 302
+    assert users.by_name(archive.catalogue, "shen").duties == ["合同审核"]
+    assert "已保存" in client.get("/admin/users/shen").get_data(as_text=True)
