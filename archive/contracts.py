@@ -62,7 +62,7 @@ def create(archive: Archive, data: dict[str, Any], actor: Actor) -> Contract:
     customer_id = data.pop("customer_id", None)
     # The standard template of its business type, as it stands now (its version is recorded).
     data = {**data, "business_type": data.get("business_type") or archive.default_business_type}
-    data = clauses.fill(archive, data)  # a clause left out: the standard wording
+    data, wording = clauses.fill(archive, data)  # a clause left out: the standard wording
     template = template_register.active(archive.catalogue, sales_contract.TEMPLATE,
                                         data["business_type"])  # fmt: skip
     canonical = ContractSchema().dump(data)
@@ -83,6 +83,7 @@ def create(archive: Archive, data: dict[str, Any], actor: Actor) -> Contract:
                 buyer_name=data["buyer"]["name"], total=total, original_total=total,
                 paid=Decimal(0), due_on=data["payment"]["due_on"], data=canonical,
                 terms=canonical, input_sha256=digest, created_by=actor.name, owner=actor.name,
+                standard_clauses=wording,
             )  # fmt: skip
             filing.session.add(contract)
             customers.attach(filing.session, contract, data["buyer"], customer_id, actor)

@@ -15,6 +15,7 @@ reader sees (archive.access), so the register tells nobody about business hidden
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import unicodedata
 from decimal import Decimal
@@ -44,6 +45,10 @@ GRADES = ("A", "B", "C")
 SEE_ALL = ("manager", "director", "archivist")
 KEEPERS = ("clerk", "manager")
 GRADERS = ("manager",)
+# Where the money goes and who the customer is: changed by a manager or whoever entered the
+# customer, not by every clerk who once filed a contract for it (a changed account
+# redirects payments).
+GUARDED = ("name", "bank", "account", "tax_id")
 
 
 def visible(session: Session, actor: Actor, *, write: bool = False):
@@ -59,9 +64,11 @@ def visible(session: Session, actor: Actor, *, write: bool = False):
 
 def name_key(name: str) -> str:
     """The name as the register compares it: full-width folded (NFKC), spaces dropped,
-    brackets unified — 杭州临平（精工） and 杭州临平 (精工) are one customer."""
+    brackets unified — 杭州临平（精工） and 杭州临平 (精工) are one customer. Hashed: folding can
+    lengthen a name (㍿ → 株式会社) past any column."""
     folded = unicodedata.normalize("NFKC", name or "")
-    return "".join(folded.split()).replace("（", "(").replace("）", ")").casefold()
+    key = "".join(folded.split()).replace("（", "(").replace("）", ")").casefold()
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
 def get(archive: Archive, customer_id: int, actor: Actor) -> Customer:
@@ -176,8 +183,8 @@ def parties(archive: Archive, data: dict[str, Any], actor: Actor) -> dict[str, A
     if data.get("buyer"):
         if customer_id is not None:
             with archive.catalogue.reading() as session:
-                try:
-                    _load(session, customer_id, actor)
+                try:  # naming a customer ties a contract to it: one's own scope only
+                    _load(session, customer_id, actor, write=True)
                 except NotFound as exc:
                     raise InvalidData({"customer_id": [str(exc)]}) from exc
         return data
@@ -185,7 +192,7 @@ def parties(archive: Archive, data: dict[str, Any], actor: Actor) -> dict[str, A
         raise InvalidData({"buyer": ["缺少需方：请填写需方，或以 customer_id 选择客户档案。"]})
     with archive.catalogue.reading() as session:
         try:
-            customer = _load(session, customer_id, actor)
+            customer = _load(session, customer_id, actor, write=True)
         except NotFound as exc:
             raise InvalidData({"customer_id": [str(exc)]}) from exc
     buyer = details(customer)
@@ -247,6 +254,13 @@ def update(archive: Archive, customer_id: int, data: dict[str, Any], actor: Acto
     with archive.catalogue.writing() as session:
         customer = _load(session, customer_id, actor, write=True)
         session.refresh(customer, with_for_update=True)
+        guarded = [key for key in GUARDED
+                   if key in data and (data[key] or None) != getattr(customer, key)]  # fmt: skip
+        if guarded and not (actor.can(*GRADERS) or actor.name == customer.created_by):
+            raise Forbidden(
+                f"客户的{'、'.join(field_label(f'buyer.{k}').split('·')[-1] for k in guarded)}"
+                f"由销售经理或建档人 {customer.created_by} 修改。"
+            )  # fmt: skip
         name = data.get("name")
         if name and name_key(name) != customer.name_key and session.scalar(
                 select(Customer.id).where(Customer.name_key == name_key(name))):  # fmt: skip

@@ -168,7 +168,7 @@ class Customer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     # The name as compared (customers.name_key): one buyer written two ways is one customer.
-    name_key: Mapped[str] = mapped_column(String(100), unique=True)
+    name_key: Mapped[str] = mapped_column(String(64), unique=True)
     address: Mapped[str] = mapped_column(String(200))
     representative: Mapped[str | None] = mapped_column(String(50))
     phone: Mapped[str | None] = mapped_column(String(50))
@@ -239,6 +239,9 @@ class Contract(Base):
     review_state: Mapped[str | None] = mapped_column(String(20), index=True)
     review_step: Mapped[str | None] = mapped_column(String(40))
     review_round: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The standard clauses of its business type as they stood when it was drafted (or last
+    # corrected): its deviations are judged against them (archive.clauses).
+    standard_clauses: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # 第几稿: a draft is corrected by filing a new revision (archive.revisions); the
     # revisions before it stay in the dossier, superseded.
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

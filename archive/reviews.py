@@ -58,7 +58,7 @@ def may_decide(actor: Actor, contract: Contract) -> bool:
     if contract.status != "draft" or contract.review_state != "in_review" \
             or not contract.review_step:  # fmt: skip
         return False
-    if actor.name in (contract.owner, contract.created_by):
+    if actor.name in authors(contract):
         return False
     if any(r.round == contract.review_round and r.decision == "approved" and r.actor == actor.name
            for r in contract.reviews):  # fmt: skip
@@ -66,6 +66,12 @@ def may_decide(actor: Actor, contract: Contract) -> bool:
     if contract.review_step == MANAGER_STEP:
         return actor.role == "manager" and own_scope(actor).allows(contract)
     return contract.review_step in actor.duties
+
+
+def authors(contract: Contract) -> set[str]:
+    """Who made the draft as it stands: its owner, its creator, whoever wrote its revision."""
+    wrote = {r.created_by for r in contract.revisions if r.seq == contract.revision}
+    return {contract.owner, contract.created_by, *wrote}
 
 
 def credit_check(session: Session, contract: Contract, as_of: dt.date,
@@ -184,8 +190,8 @@ def decide(archive: Archive, contract_no: str, decision: str, actor: Actor, *,
         if waiting not in steps:
             raise Conflict(f"审批流程已更改，“{waiting}”不再是其中的环节：请业务员重新提交审批。",
                            field="step")  # fmt: skip
-        if actor.name in (contract.owner, contract.created_by):
-            raise Forbidden("不能审批自己负责或起草的合同。")
+        if actor.name in authors(contract):
+            raise Forbidden("不能审批自己负责、起草或改稿的合同。")
         if not may_decide(actor, contract):
             raise Forbidden(f"合同 {contract_no} 正待“{waiting}”审批，您不负责这一环节"
                             "（或本轮已审批过其他环节）。")  # fmt: skip
@@ -200,9 +206,10 @@ def decide(archive: Archive, contract_no: str, decision: str, actor: Actor, *,
                 missing["override"] = [f"{_why_override(check)}：须销售经理明确批准（override）。"]
             if not (feasibility_note or "").strip():
                 missing["feasibility_note"] = ["须附可行性分析报告（区域经理意见）。"]
-            if missing:
+            if missing:  # the credit as this person may see it
+                shown = credit_check(session, contract, _today(session), actor)
                 raise Conflict(f"合同 {contract_no} 须特批：{_why_override(check)}。",
-                               field=next(iter(missing)), errors=missing, credit=check)  # fmt: skip
+                               field=next(iter(missing)), errors=missing, credit=shown)  # fmt: skip
         forced = bool(decision == "approved" and check and check["needs_override"])
         _record(session, contract, step, decision, actor, note=note, credit=check,
                 override=forced,

@@ -91,14 +91,15 @@ def revise(
         raise Forbidden("只有销售业务员或销售经理可以修改合同草稿。")
     data = customers.parties(archive, data, actor)
     data = {**data, "business_type": data.get("business_type") or archive.default_business_type}
-    data = clauses.fill(archive, data)
+    data, wording = clauses.fill(archive, data)
+    data = {**data, "standard_clauses": wording}
     return retried(lambda: _revise(archive, contract_no, data, actor, note, based_on))
 
 
 def _revise(archive: Archive, contract_no: str, data: dict[str, Any], actor: Actor,
             note: str | None, based_on: int | None) -> tuple[Contract, bool]:  # fmt: skip
-    customer_id = data.get("customer_id")
-    data = {key: value for key, value in data.items() if key != "customer_id"}
+    customer_id, wording = data.get("customer_id"), data.get("standard_clauses")
+    data = {k: v for k, v in data.items() if k not in ("customer_id", "standard_clauses")}
     seen = fetch(archive.catalogue, contract_no, actor, write=True)
     require_status(seen, ("draft",), "改稿（已生效的合同只能签订补充协议变更）")
     if based_on is not None and based_on != seen.revision:
@@ -146,6 +147,7 @@ def _revise(archive: Archive, contract_no: str, data: dict[str, Any], actor: Act
         contract.total = contract.original_total = total
         contract.signed_on, contract.due_on = data["signed_on"], data["payment"]["due_on"]
         contract.business_type = data["business_type"]
+        contract.standard_clauses = wording
         contract.seller_name, contract.buyer_name = data["seller"]["name"], data["buyer"]["name"]
         # Its customer stays while the buyer is the same one; a buyer corrected to another
         # name (or tax number) is looked up (or entered) again, unless one is named.

@@ -263,7 +263,7 @@ def contract_view(contract: Contract, *, as_of: dt.date | None = None) -> dict[s
             "on_loan": loans.on_loan(get_archive(), contract, as_of),
             "customer": customer_of(contract),
             "clause_deviations": clauses.deviations(
-                clauses.standard(get_archive().catalogue, contract.business_type), contract.data),
+                clauses.drafted_from(get_archive().catalogue, contract), contract.data),
             "url": contract_url(contract.contract_no)}  # fmt: skip
 
 

@@ -197,7 +197,7 @@ def show(contract_no: str):
     differs = customers.differences(customer, contract.terms["buyer"]) if customer else []
     review = reviews.view(get_archive(), contract_no, current_actor())
     deviating = clauses.deviations(
-        clauses.standard(get_archive().catalogue, contract.business_type), contract.data
+        clauses.drafted_from(get_archive().catalogue, contract), contract.data
     )
     return render_template("contracts/show.html", c=contract, d=d, trail=trail, editable=editable,
                            customer=customer, differs=differs, review=review,

@@ -315,7 +315,8 @@ RULES: dict[tuple[str, str], Probe] = {
     ("GET", f"{API}/tasks"): Probe(everyone()),
     ("GET", f"{API}/clauses"): Probe(everyone()),
     ("PUT", f"{API}/clauses/<business_type>/<field>"): Probe(
-        roles(("manager",), 200), body=lambda w, k: {"text": "合同生效后预付30%，余款验收后付清"}
+        roles(("manager",), 200, admin=False),
+        body=lambda w, k: {"text": "合同生效后预付30%，余款验收后付清"},
     ),
     ("GET", f"{API}/customers"): Probe(everyone()),
     ("POST", f"{API}/customers"): Probe(

@@ -246,3 +246,27 @@ def test_a_draft_corrected_to_another_buyer_changes_its_customer(client, auth, c
     assert moved.get_json()["customer"]["name"] == "宁波港城精密部件有限公司"
     assert moved.get_json()["customer"]["id"] != draft["customer"]["id"]
     assert moved.get_json()["customer"]["differs"] == []
+
+
+def test_a_name_that_grows_when_folded_is_still_one_customer(create, payload):
+    body = copy.deepcopy(payload)
+    body["buyer"]["name"] = "㍿" * 30  # each folds to 株式会社: 120 characters
+    first = create(body)["customer"]["id"]
+    assert create(body)["customer"]["id"] == first
+
+
+def test_where_the_money_goes_is_changed_by_a_manager_or_whoever_entered_it(
+    client, auth, archive, create, payload
+):
+    url = create()["customer"]["url"]
+    other = users.add_user(archive.catalogue, "zhao", "clerk", region="华南")[1]
+    body = copy.deepcopy(payload)
+    body["region"] = "华南"
+    theirs = client.post("/api/v1/contracts", json=body,
+                         headers={"Authorization": f"Bearer {other}"})  # fmt: skip
+    assert theirs.status_code == 201 and theirs.get_json()["customer"]["url"] == url
+    headers = {"Authorization": f"Bearer {other}"}
+    refused = client.patch(url, json={"account": "666"}, headers=headers)
+    assert refused.status_code == 403 and "销售经理或建档人" in refused.get_json()["message"]
+    assert client.patch(url, json={"phone": "0571-1"}, headers=headers).status_code == 200
+    assert client.patch(url, json={"account": "1001"}, headers=auth("manager")).status_code == 200

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from archive import users
-from archive.models import ContractReview
+from archive.models import Contract, ContractReview, utcnow
 from service import create_app
 from service.cli import main
 from tests.conftest import BOTH_DATABASES
@@ -296,3 +296,48 @@ def test_terminating_a_draft_in_review_ends_its_review(office, payload):
 def test_the_chain_must_end_with_the_sales_manager(settings):
     with pytest.raises(ValueError, match="销售经理"):
         create_app({**settings, "REVIEW_STEPS": ["合同审核", "法务"]})
+
+
+def test_whoever_corrected_the_draft_does_not_approve_it(office, payload):
+    client, h, _ = office
+    number = file(client, h, payload)["contract_no"]
+    assert review(client, h["li"], number, "submitted").status_code == 201
+    body = copy.deepcopy(payload)
+    body["items"][0]["unit_price"] = "180000.00"
+    assert (
+        client.put(f"/api/v1/contracts/{number}", json=body, headers=h["wang"]).status_code == 200
+    )
+    for who in ("shen", "zhu", "fa"):
+        assert review(client, h[who], number, "approved").status_code == 201
+    own = review(client, h["wang"], number, "approved")
+    assert own.status_code == 403 and "改稿" in own.get_json()["message"]
+
+
+def test_a_duty_does_not_let_one_file_for_the_customer_it_shows(office, payload):
+    client, h, _ = office
+    number = file(client, h, payload)["contract_no"]
+    _waiting_at(client, h, number, "销售主管")
+    seen = client.get(f"/api/v1/contracts/{number}", headers=h["zhu"]).get_json()
+    body = copy.deepcopy(payload)
+    del body["buyer"]
+    body["customer_id"] = seen["customer"]["id"]
+    made = client.post("/api/v1/contracts", json=body, headers=h["zhu"])
+    assert made.status_code == 422 and "customer_id" in made.get_json()["errors"]
+
+
+def test_the_refusal_shows_the_credit_as_the_manager_may_see_it(office, payload):
+    """The buyer owes on a 华南 contract the 华东 manager may not read: his refused approval
+    counts it without naming it."""
+    client, h, archive = office
+    south = copy.deepcopy(payload)
+    south["region"], south["signed_on"] = "华南", "2026-01-10"
+    south["delivery"]["deadline"], south["payment"]["due_on"] = "2026-02-10", "2026-03-01"
+    other = file(client, h, south)["contract_no"]
+    with archive.catalogue.writing() as session:  # approved in 华南 (no 华南 manager here)
+        row = session.scalar(select(Contract).where(Contract.contract_no == other))
+        row.status, row.approved_by, row.approved_at = "effective", "chen", utcnow()
+    number = file(client, h, payload)["contract_no"]
+    _waiting_at(client, h, number, "销售经理")
+    refused = review(client, h["wang"], number, "approved")
+    assert refused.status_code == 409
+    assert [e["contract_no"] for e in refused.get_json()["credit"]["overdue"]] == [None]

@@ -85,3 +85,42 @@ def test_a_manager_changes_a_standard_clause_from_the_shell(runner):
     listed = runner.invoke(main, ["clauses", "list", "--business-type", "框架协议"]).output
     assert "框架协议\t争议解决\t提交杭州仲裁委员会仲裁\n" in listed
     assert "（公司默认）" in listed  # the clauses not changed
+
+
+def test_a_standard_clause_obeys_the_rule_of_its_field(client, auth, archive):
+    one_line = client.put("/api/v1/clauses/设备买卖/transport.method", headers=auth("manager"),
+                          json={"text": "公路\n运输"})  # fmt: skip
+    assert one_line.status_code == 422 and "text" in one_line.get_json()["errors"]
+    too_long = client.put("/api/v1/clauses/设备买卖/transport.method", headers=auth("manager"),
+                          json={"text": "公" * 51})  # fmt: skip
+    assert too_long.status_code == 422
+    sign_in(client, archive, name="wang", role="manager")
+    page = client.get("/clauses").get_data(as_text=True)
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    for text in ("协商\x00不成", "协商\u202e不成"):
+        form = {"csrf": token, "business_type": "设备买卖", "field": "dispute_resolution",
+                "text": text}  # fmt: skip
+        sent = client.post("/clauses", data=form)
+        assert sent.status_code == 302
+    library = client.get("/api/v1/clauses", query_string={"business_type": "设备买卖"},
+                         headers=auth()).get_json()  # fmt: skip
+    disputes = next(c for c in library[0]["clauses"] if c["field"] == "dispute_resolution")
+    assert disputes["default"]  # nothing stored
+
+
+def test_deviations_are_judged_against_the_wording_the_draft_was_made_from(
+    client, auth, create, payload
+):
+    body = copy.deepcopy(payload)
+    del body["dispute_resolution"]
+    body["breach_liability"] = "逾期交货或逾期付款的, 每日按未履行部分金额的万分之五支付违约金。"
+    usual = "逾期交货或逾期付款的，每日按未履行部分金额的万分之五支付违约金"
+    client.put("/api/v1/clauses/设备买卖/breach_liability", headers=auth("manager"),
+               json={"text": usual})  # fmt: skip
+    number = create(body)["contract_no"]
+    client.put("/api/v1/clauses/设备买卖/dispute_resolution", headers=auth("manager"),
+               json={"text": "提交北京仲裁委员会仲裁"})  # fmt: skip
+    shown = client.get(f"/api/v1/contracts/{number}", headers=auth()).get_json()
+    fields = {d["field"] for d in shown["clause_deviations"]}
+    assert "dispute_resolution" not in fields  # drafted from the standard of its day
+    assert "breach_liability" not in fields  # a half-width comma is no deviation

@@ -6,6 +6,7 @@ Revision ID: 0017
 Revises: 0016
 """
 
+import hashlib
 import json
 import unicodedata
 
@@ -25,7 +26,7 @@ def upgrade() -> None:
         "customers",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column("name_key", sa.String(length=100), nullable=False),
+        sa.Column("name_key", sa.String(length=64), nullable=False),
         sa.Column("address", sa.String(length=200), nullable=False),
         sa.Column("representative", sa.String(length=50), nullable=True),
         sa.Column("phone", sa.String(length=50), nullable=True),
@@ -93,4 +94,5 @@ def _carry_buyers_over(customers: sa.Table) -> None:
 def _key(name: str) -> str:
     """archive.customers.name_key as of this revision (a migration keeps its own copy)."""
     folded = unicodedata.normalize("NFKC", name or "")
-    return "".join(folded.split()).replace("（", "(").replace("）", ")").casefold()
+    key = "".join(folded.split()).replace("（", "(").replace("）", ")").casefold()
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()

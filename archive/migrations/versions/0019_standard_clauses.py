@@ -26,3 +26,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("business_type", "field"),
     )
+    # The wording each contract was drafted from (earlier contracts: judged against the
+    # library as it stands).
+    with op.batch_alter_table("contracts") as batch:
+        batch.add_column(sa.Column("standard_clauses", sa.JSON(), nullable=True))
