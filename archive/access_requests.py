@@ -36,7 +36,7 @@ from archive import audit
 from archive.access import local_today, own_scope
 from archive.actor import Actor
 from archive.errors import Conflict, Forbidden, InvalidData, NotFound
-from archive.models import AccessRequest, Contract, User, utcnow
+from archive.models import AccessRequest, Contract, User, iso, utcnow
 from schemas.access import MAX_CONTRACTS, MAX_DAYS, MAX_NOTE, MAX_PURPOSE
 from schemas.labels import DECISION_NAMES, REQUEST_STATE_NAMES, REQUEST_STEP_NAMES, person
 
@@ -229,7 +229,7 @@ def _decide(archive: Archive, actor: Actor, request_id: int, decision: str,
         now = utcnow()
         steps = copy.deepcopy(request.steps)  # a new list: JSON columns see reassignment only
         index = next(i for i, s in enumerate(steps) if s["decision"] is None)
-        steps[index].update(by=actor.name, at=_iso(now), decision=decision, note=note)
+        steps[index].update(by=actor.name, at=iso(now), decision=decision, note=note)
         request.steps = steps
         if decision == REJECTED:
             request.state, request.decided_at = REJECTED, now
@@ -348,9 +348,5 @@ def _described(request: AccessRequest, today: dt.date, names: dict[str, str],
         "current_step": step["step"] if step else None,
         "current_step_name": step_name(step) if step else None,
         "waiting_for": [person(u.name, u.display_name) for u in waiting],
-        "created_at": _iso(request.created_at), "decided_at": _iso(request.decided_at),
+        "created_at": iso(request.created_at), "decided_at": iso(request.decided_at),
     }  # fmt: skip
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds") if value else None

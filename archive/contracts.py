@@ -13,10 +13,10 @@ from archive import audit, clauses, customers, reviews, revisions, template_regi
 from archive.access import basis, scope_of
 from archive.actor import Actor
 from archive.codes import assign_code
-from archive.dossier import delivered, fetch, load, touch
+from archive.dossier import SIGNED_SCAN, delivered, fetch, load, touch
 from archive.errors import Conflict, Forbidden, InvalidData, NotFound, validated
 from archive.filing import Filing, input_digest, numbered, render
-from archive.models import GONE, Amendment, Contract, Delivery, Document, Payment, User, utcnow
+from archive.models import GONE, Amendment, Contract, Delivery, Document, Payment, User, iso, utcnow
 from archive.outbox import enqueue
 from archive.receivables import payment_state, payment_state_is
 from schemas import ContractSchema
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KIND = "sales_contract"
-SIGNED_SCAN = "signed_scan"  # the signed copy back (回签), archive.scans
 STATUSES = ("draft", "effective", "completed", "terminated")
 # status → the statuses it may move to, and who may move it there.
 TRANSITIONS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -364,15 +363,15 @@ def summary(contract: Contract, *, as_of: dt.date | None = None) -> dict[str, An
         "created_by": contract.created_by,
         "owner": contract.owner,
         "confidential": contract.confidential,
-        "created_at": _iso(contract.created_at),
+        "created_at": iso(contract.created_at),
         "approved_by": contract.approved_by,
-        "approved_at": _iso(contract.approved_at),
+        "approved_at": iso(contract.approved_at),
         "retention": {
             "state": contract.retention_state,
             "hold": {
                 "reason": contract.hold_reason,
                 "by": contract.held_by,
-                "at": _iso(contract.held_at),
+                "at": iso(contract.held_at),
             }
             if contract.hold_reason
             else None,
@@ -401,14 +400,14 @@ def amendment_record(a: Amendment) -> dict[str, Any]:
             "changes": [_numbered(c) for c in a.changes],
             "total_before": f"{a.total_before:.2f}",
             "total_after": f"{a.total_after:.2f}", "major": a.major,
-            "created_by": a.created_by, "created_at": _iso(a.created_at)}  # fmt: skip
+            "created_by": a.created_by, "created_at": iso(a.created_at)}  # fmt: skip
 
 
 def delivery_record(d: Delivery) -> dict[str, Any]:
     return {"number": d.number, "delivery_date": d.delivery_date.isoformat(),
             "ship_to": d.ship_to, "carrier": d.carrier, "tracking_no": d.tracking_no,
             "prepared_by": d.prepared_by, "lines": [_numbered(line) for line in d.lines],
-            "created_by": d.created_by, "created_at": _iso(d.created_at)}  # fmt: skip
+            "created_by": d.created_by, "created_at": iso(d.created_at)}  # fmt: skip
 
 
 def _numbered(entry: dict[str, Any]) -> dict[str, Any]:
@@ -423,8 +422,4 @@ def _numbered(entry: dict[str, Any]) -> dict[str, Any]:
 def payment_record(p: Payment) -> dict[str, Any]:
     return {"id": p.id, "amount": f"{p.amount:.2f}", "paid_on": p.paid_on.isoformat(),
             "method": p.method, "reference": p.reference, "note": p.note,
-            "created_by": p.created_by, "created_at": _iso(p.created_at)}  # fmt: skip
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds") if value else None
+            "created_by": p.created_by, "created_at": iso(p.created_at)}  # fmt: skip

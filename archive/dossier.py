@@ -17,6 +17,9 @@ from archive.models import AuditEntry, Contract, User
 from schemas.labels import STATUS_NAMES as STATUS_TEXT
 from schemas.labels import local_date, person
 
+# The countersigned copy a customer sends back (回签), filed by archive.scans.
+SIGNED_SCAN = "signed_scan"
+
 
 def load(session: Session, contract_no: str, actor: Actor, *, allow_destroyed: bool = False,
          lock: bool = False, write: bool = False) -> Contract:  # fmt: skip

@@ -34,7 +34,7 @@ from archive import audit
 from archive.actor import Actor
 from archive.core import Archive
 from archive.errors import Forbidden, InvalidData
-from archive.models import GONE, Contract, Document, FixityRun, Record, UTCDateTime, utcnow
+from archive.models import GONE, Contract, Document, FixityRun, Record, UTCDateTime, iso, utcnow
 from archive.storage import Storage, StorageError, digest_of
 from schemas.labels import RECORD_NAMES
 
@@ -115,12 +115,8 @@ def check(
 def as_dict(run: FixityRun) -> dict[str, Any]:
     """A run as JSON: times in UTC (ISO 8601)."""
     return {"id": run.id, "actor": run.actor, "mode": run.mode,
-            "started_at": _iso(run.started_at), "finished_at": _iso(run.finished_at),
+            "started_at": iso(run.started_at), "finished_at": iso(run.finished_at),
             "checked": run.checked, "failures": list(run.failures or [])}  # fmt: skip
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds") if value else None
 
 
 # -- which files ----------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from archive.access import local_today, scope_of
 from archive.actor import SYSTEM, Actor
 from archive.dossier import load
 from archive.errors import Conflict, Forbidden, InvalidData, NotFound
-from archive.models import Contract, Loan, User, utcnow
+from archive.models import Contract, Loan, User, iso, utcnow
 from schemas.labels import local_time, person, zone_name
 from schemas.loans import FORM_CHOICES, FORMS
 
@@ -245,12 +245,8 @@ def _record(loan: Loan, contract_no: str, names: dict[str, str], today: dt.date)
         "id": loan.id, "contract_no": contract_no, "borrower": loan.borrower,
         "borrower_name": names.get(loan.borrower, loan.borrower), "form": loan.form,
         "purpose": loan.purpose, "due_on": loan.due_on.isoformat(), "lent_by": loan.lent_by,
-        "lent_at": _iso(loan.lent_at), "returned_at": _iso(loan.returned_at),
+        "lent_at": iso(loan.lent_at), "returned_at": iso(loan.returned_at),
         "returned_to": loan.returned_to, "note": loan.note,
         "open": loan.returned_at is None, "overdue": late,
         "days_overdue": (today - loan.due_on).days if late else 0,
     }  # fmt: skip
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds") if value else None

@@ -31,6 +31,11 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def iso(value: dt.datetime | None) -> str | None:
+    """A stored time as every interface writes it: ISO 8601 to the second, with its offset."""
+    return value.isoformat(timespec="seconds") if value else None
+
+
 class UTCDateTime(TypeDecorator):
     """Timestamps are stored and returned as aware UTC (SQLite forgets the zone)."""
 

@@ -33,7 +33,7 @@ from archive.actor import Actor
 from archive.customers import credit
 from archive.dossier import load, require_status, touch
 from archive.errors import Conflict, Forbidden, InvalidData
-from archive.models import Contract, ContractReview, Customer, utcnow
+from archive.models import Contract, ContractReview, Customer, iso, utcnow
 from archive.outbox import enqueue
 from archive.receivables import BINDING
 from schemas.labels import REVIEW_STEPS
@@ -274,7 +274,7 @@ def chain(contract: Contract, steps: list[str]) -> dict[str, Any]:
         "step": contract.review_step, "round": contract.review_round,
         "steps": [{"step": s, "decision": decided[s].decision if s in decided else None,
                    "by": decided[s].actor if s in decided else None,
-                   "at": _iso(decided[s].at) if s in decided else None} for s in steps],
+                   "at": iso(decided[s].at) if s in decided else None} for s in steps],
         "history": [record(r) for r in contract.reviews],
     }  # fmt: skip
 
@@ -283,11 +283,7 @@ def record(r: ContractReview) -> dict[str, Any]:
     return {"round": r.round, "revision": r.revision, "step": r.step, "decision": r.decision,
             "decision_name": DECISION_NAMES.get(r.decision, r.decision), "note": r.note,
             "override": r.override, "feasibility_note": r.feasibility_note, "by": r.actor,
-            "at": _iso(r.at)}  # fmt: skip
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds") if value else None
+            "at": iso(r.at)}  # fmt: skip
 
 
 def waiting_for(archive: Archive, actor: Actor) -> list[Contract]:
@@ -315,12 +311,19 @@ def returned_to(archive: Archive, actor: Actor) -> list[Contract]:
 
 
 def view(archive: Archive, contract_no: str, actor: Actor) -> dict[str, Any]:
-    """The contract's review: the chain, whether ``actor`` decides the step it waits for,
-    and for reviewers the buyer's credit (``credit_check``)."""
+    """The contract's review (``shown``), the contract loaded as ``actor`` may see it."""
     with archive.catalogue.reading() as session:
         contract = load(session, contract_no, actor)
-        mine = may_decide(actor, contract)
-        shown = chain(contract, archive.review_steps)
-        # The buyer's credit over all its contracts is for the person deciding now.
-        check = credit_check(session, contract, _today(session), actor) if mine else None
-    return {**shown, "contract_no": contract_no, "may_decide": mine, "credit": check}
+    return shown(archive, contract, actor)
+
+
+def shown(archive: Archive, contract: Contract, actor: Actor) -> dict[str, Any]:
+    """The review of a loaded dossier: the chain, whether ``actor`` decides the step it waits
+    for, and for that person the buyer's credit (``credit_check``)."""
+    mine = may_decide(actor, contract)
+    check = None
+    if mine:  # the buyer's credit over all its contracts is for the person deciding now
+        with archive.catalogue.reading() as session:
+            check = credit_check(session, contract, _today(session), actor)
+    return {**chain(contract, archive.review_steps), "contract_no": contract.contract_no,
+            "may_decide": mine, "credit": check}  # fmt: skip

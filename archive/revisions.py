@@ -13,7 +13,7 @@ from archive.actor import Actor
 from archive.dossier import fetch, load, require_status, touch, unchanged
 from archive.errors import Conflict, Forbidden, InvalidData
 from archive.filing import Filing, input_digest, render, retried
-from archive.models import Contract, ContractRevision, utcnow
+from archive.models import Contract, ContractRevision, iso, utcnow
 from archive.numbering import scope_of
 from archive.outbox import enqueue
 from schemas import ContractSchema
@@ -174,18 +174,14 @@ def history(contract: Contract) -> list[dict[str, Any]]:
     one is the data as first filed; each later one says what it changed."""
     if not contract.revisions:
         return [{"revision": 1, "current": True, "created_by": contract.created_by,
-                 "created_at": _iso(contract.created_at), "total": f"{contract.original_total:.2f}",
+                 "created_at": iso(contract.created_at), "total": f"{contract.original_total:.2f}",
                  "note": None, "changes": []}]  # fmt: skip
     return [
         {"revision": r.seq, "current": r.seq == contract.revision, "created_by": r.created_by,
-         "created_at": _iso(r.created_at), "total": f"{r.total:.2f}", "note": r.note,
+         "created_at": iso(r.created_at), "total": f"{r.total:.2f}", "note": r.note,
          "changes": r.changes}
         for r in contract.revisions
     ]  # fmt: skip
-
-
-def _iso(value) -> str | None:
-    return value.isoformat(timespec="seconds") if value else None
 
 
 __all__ = ["differences", "history", "revise"]

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from archive import audit
 from archive.actor import Actor
 from archive.codes import document_code
-from archive.dossier import fetch, load, touch
+from archive.dossier import SIGNED_SCAN, fetch, load, touch
 from archive.errors import Forbidden, InvalidData
 from archive.filing import Filing
 from archive.models import Document
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-KIND = "signed_scan"
+KIND = SIGNED_SCAN
 TITLE = "签署扫描件"
 UPLOADERS = ("clerk", "archivist", "manager")
 

@@ -12,12 +12,12 @@ from sqlalchemy import exists, select
 from archive import reviews
 from archive.access import scope_of
 from archive.actor import Actor
-from archive.models import Contract, Document
+from archive.dossier import SIGNED_SCAN
+from archive.models import Contract, Document, iso
 
 if TYPE_CHECKING:
     from archive.core import Archive
 
-SIGNED_SCAN = "signed_scan"
 KIND_NAMES = {"review": "待审批", "returned": "退回修改", "signed_copy": "待回签"}
 
 
@@ -42,7 +42,7 @@ def missing_signed_copies(archive: Archive, actor: Actor, *, as_of: dt.date | No
             .order_by(Contract.approved_at, Contract.id)
         ).all()  # fmt: skip
     return [{"kind": "signed_copy", "contract_no": c.contract_no, "buyer": c.buyer_name,
-             "total": f"{c.total:.2f}", "owner": c.owner, "since": _iso(c.approved_at),
+             "total": f"{c.total:.2f}", "owner": c.owner, "since": iso(c.approved_at),
              "days": (day - c.approved_at.date()).days, "step": None, "note": None}
             for c in rows]  # fmt: skip
 
@@ -66,9 +66,5 @@ def _entry(kind: str, contract: Contract, *, step: str | None = None,
            note: str | None = None) -> dict[str, Any]:  # fmt: skip
     return {"kind": kind, "contract_no": contract.contract_no, "buyer": contract.buyer_name,
             "total": f"{contract.total:.2f}", "owner": contract.owner,
-            "since": _iso(contract.updated_at), "days": None, "step": step,
+            "since": iso(contract.updated_at), "days": None, "step": step,
             "note": note}  # fmt: skip
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds") if value else None

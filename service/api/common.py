@@ -18,7 +18,7 @@ from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.datastructures import MultiDict
 
 from archive import clauses, contracts, customers, loans, template_register
-from archive.models import Amendment, Contract, Delivery, Document, Payment
+from archive.models import Amendment, Contract, Delivery, Document, Payment, iso
 from archive.receivables import payment_state
 from schemas.fields import positive_int
 from schemas.queries import WaitArgs
@@ -211,10 +211,6 @@ class Blueprint(flask_smorest.Blueprint):
 # -- response bodies ---------------------------------------------------------------------------
 
 
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds") if value else None
-
-
 def contract_url(contract_no: str) -> str:
     return url_for("contracts.show", contract_no=contract_no)
 
@@ -237,13 +233,13 @@ def documents(contract: Contract, number: str | None = None) -> list[dict[str, A
         entry = grouped.setdefault(
             (doc.kind, doc.number, doc.revision if doc.superseded_at else None),
             {"kind": doc.kind, "number": doc.number, "title": TITLES.get(doc.kind, doc.kind),
-             "archival_code": doc.archival_code, "created_at": _iso(doc.created_at),
+             "archival_code": doc.archival_code, "created_at": iso(doc.created_at),
              "template": _template(made_with.get(doc.template_version_id)),
              "revision": doc.revision, "superseded": doc.superseded_at is not None},
         )  # fmt: skip
         entry[doc.format] = {"url": download_url(contract, doc), "sha256": doc.sha256,
                              "size": doc.size, "filename": doc.filename,
-                             "verified_at": _iso(doc.verified_at)}  # fmt: skip
+                             "verified_at": iso(doc.verified_at)}  # fmt: skip
         if doc.removed:
             entry["removed"] = doc.removed
     return list(grouped.values())

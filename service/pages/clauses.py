@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from archive import clauses, template_register
-from archive.errors import ArchiveError, InvalidData
-from schemas.labels import error_lines
 from service.ext import get_archive
+from service.pages.forms import flash_outcome
 from service.pages.session import current_actor, load_user, login_required
 
 bp = Blueprint("clauses_pages", __name__, url_prefix="/clauses")
@@ -28,14 +27,7 @@ def update():
     if kind not in template_register.business_types(get_archive().catalogue):
         flash(f"没有“{kind}”业务类型。", "error")
         return redirect(url_for(".index"))
-    try:
-        clauses.set_clause(get_archive(), kind, field, request.form.get("text", ""),
-                           current_actor())  # fmt: skip
-    except InvalidData as exc:
-        for line in error_lines(exc.errors):
-            flash(line, "error")
-    except ArchiveError as exc:
-        flash(str(exc), "error")
-    else:
-        flash(f"已修改“{kind}”的{clauses.label(field)}。", "ok")
+    flash_outcome(lambda: clauses.set_clause(
+        get_archive(), kind, field, request.form.get("text", ""), current_actor(),
+    ), f"已修改“{kind}”的{clauses.label(field)}。")  # fmt: skip
     return redirect(url_for(".index") + f"#{kind}")

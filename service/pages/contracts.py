@@ -27,13 +27,19 @@ from archive.errors import ArchiveError, InvalidData, validated
 from archive.models import Contract
 from schemas.contract import OwnerChangeSchema, SecrecyChangeSchema, StatusChangeSchema
 from schemas.dossier import AmendmentSchema, DeliveryNoticeSchema, PaymentSchema
-from schemas.labels import error_lines
 from schemas.queries import ContractListArgs, DownloadArgs, PageArgs
 from schemas.retention import HoldSchema
 from schemas.reviews import ReviewDecisionSchema
 from service.downloads import send_download
 from service.ext import get_archive
-from service.pages.forms import flat, kept, query_args, to_payload, typed_number
+from service.pages.forms import (
+    flash_outcome,
+    flat,
+    kept,
+    query_args,
+    to_payload,
+    typed_number,
+)
 from service.pages.purpose import ask_purpose
 from service.pages.session import current_actor, load_user, login_required
 from templates.errors import ConverterUnavailable, FontMissing
@@ -195,7 +201,7 @@ def show(contract_no: str):
     editable = d["status"] == "draft" and current_actor().can(*revisions.EDITORS)
     customer = contract.customer
     differs = customers.differences(customer, contract.terms["buyer"]) if customer else []
-    review = reviews.view(get_archive(), contract_no, current_actor())
+    review = reviews.shown(get_archive(), contract, current_actor())  # the dossier is loaded
     deviating = clauses.deviations(
         clauses.drafted_from(get_archive().catalogue, contract), contract.data
     )
@@ -223,16 +229,8 @@ def _documents(contract: Contract) -> list[dict]:
 
 
 def _act(contract_no: str, action, success: str):
-    """Run a domain action from a form; errors come back to the dossier page as messages."""
-    try:
-        action()
-    except InvalidData as exc:
-        for line in error_lines(exc.errors):  # 金额：不是有效的数字。
-            flash(line, "error")
-    except (ArchiveError, *UNAVAILABLE) as exc:
-        flash(str(exc), "error")
-    else:
-        flash(success, "ok")
+    """Run a domain action from a form; its outcome comes back to the dossier page."""
+    flash_outcome(action, success)
     return redirect(url_for(".show", contract_no=contract_no))
 
 
@@ -267,24 +265,23 @@ def review(contract_no: str):
     payload["override"] = payload.get("override") == "1"
     if "revision" in payload:
         payload["revision"] = _whole(payload["revision"])
-    try:
+
+    def act() -> None:
         data = validated(ReviewDecisionSchema(), payload)
         if data["decision"] == "submitted":
             reviews.submit(get_archive(), contract_no, current_actor(), note=data.get("note"))
-            flash("已提交审批。", "ok")
         else:
             reviews.decide(get_archive(), contract_no, data["decision"], current_actor(),
                            note=data.get("note"), override=data["override"],
                            feasibility_note=data.get("feasibility_note"), step=data.get("step"),
                            revision=data.get("revision"))  # fmt: skip
-            flash(f"合同 {contract_no}：{reviews.DECISION_NAMES[data['decision']]}，已记录。", "ok")
-    except InvalidData as exc:
-        for line in error_lines(exc.errors):
-            flash(line, "error")
-    except ArchiveError as exc:
-        flash(str(exc), "error")
-        for line in error_lines(exc.details.get("errors") or {}):
-            flash(line, "error")
+
+    def done() -> str:
+        if payload["decision"] == "submitted":
+            return "已提交审批。"
+        return f"合同 {contract_no}：{reviews.DECISION_NAMES[payload['decision']]}，已记录。"
+
+    flash_outcome(act, done)
     try:
         contracts.get(get_archive(), contract_no, current_actor())
     except ArchiveError:

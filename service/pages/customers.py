@@ -12,19 +12,15 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from archive import customers
 from archive.errors import ArchiveError, InvalidData, validated
 from schemas.customers import CustomerListArgs, CustomerSchema, CustomerUpdateSchema
-from schemas.labels import error_lines
 from schemas.queries import PageArgs
 from service.ext import get_archive
-from service.pages.forms import kept, query_args, to_payload, typed_number
+from service.pages.forms import flash_outcome, kept, query_args, to_payload, typed_number
 from service.pages.session import current_actor, load_user, login_required
 
 bp = Blueprint("customers_pages", __name__, url_prefix="/customers")
 bp.before_request(load_user)
 
 LIST_LABELS = {"q": "客户", "grade": "等级", "page": "页码", "per_page": "每页条数"}
-# What the details form sends; the credit form sends the rest.
-DETAIL_FIELDS = customers.DETAILS
-CREDIT_FIELDS = customers.CREDIT
 
 
 @bp.get("")
@@ -92,16 +88,9 @@ def update(customer_id: int):
     if parts.scheme or parts.netloc or not back.startswith("/") or back.startswith("//") \
             or any(c in back for c in "\\\t\r\n") or not back.isprintable():  # fmt: skip
         back = url_for(".show", customer_id=customer_id)  # only back to our own pages
-    try:
-        data = validated(CustomerUpdateSchema(), payload)
-        customers.update(get_archive(), customer_id, data, current_actor())
-    except InvalidData as exc:
-        for line in error_lines(exc.errors):
-            flash(line, "error")
-    except ArchiveError as exc:
-        flash(str(exc), "error")
-    else:
-        flash("客户档案已更新。", "ok")
+    flash_outcome(lambda: customers.update(
+        get_archive(), customer_id, validated(CustomerUpdateSchema(), payload), current_actor(),
+    ), "客户档案已更新。")  # fmt: skip
     return redirect(back)
 
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
+from flask import flash
 from marshmallow import Schema, ValidationError
 from werkzeug.datastructures import MultiDict
 
+from archive.errors import ArchiveError, InvalidData
 from schemas import flatten_errors
-from schemas.labels import field_label
+from schemas.labels import error_lines, field_label
+from templates.errors import ConverterUnavailable, FontMissing
 
 _INDEXED = re.compile(r"^(\w+)\.(\d+)\.(\w+)$")
 
@@ -104,3 +108,22 @@ def typed_number(text: str) -> str:
     if _GROUPED.fullmatch(folded):
         return folded.replace(",", "").replace(" ", "")
     return folded
+
+
+def flash_outcome(action: Callable[[], object], success: str | Callable[[], str]) -> bool:
+    """Run a domain action a form asked for; its outcome comes back as messages on the page
+    the form redirects to: each field error of bad input (金额：不是有效的数字。), a refusal
+    with what it names, or ``success`` (a text, or made once the action has succeeded)."""
+    try:
+        action()
+    except InvalidData as exc:
+        for line in error_lines(exc.errors):
+            flash(line, "error")
+    except (ArchiveError, ConverterUnavailable, FontMissing) as exc:
+        flash(str(exc), "error")
+        for line in error_lines(getattr(exc, "details", {}).get("errors") or {}):
+            flash(line, "error")
+    else:
+        flash(success if isinstance(success, str) else success(), "ok")
+        return True
+    return False
