@@ -165,9 +165,11 @@ def decide(archive: Archive, contract_no: str, decision: str, actor: Actor, *,
            feasibility_note: str | None = None, step: str | None = None,
            revision: int | None = None) -> dict[str, Any]:  # fmt: skip
     """Approve the step the draft waits for (the last one makes it effective), or return
-    it to its owner with a ``note`` saying what to correct. Returns the chain as it now
-    stands (``chain``): one who decided may no longer read the draft (a duty holder reads
-    only what waits for them)."""
+    it to its owner with a ``note`` saying what to correct; ``submitted`` is the owner's
+    ``submit``. Returns the chain as it now stands (``chain``): one who decided may no
+    longer read the draft (a duty holder reads only what waits for them)."""
+    if decision == "submitted":
+        return submit(archive, contract_no, actor, note=note)
     if decision not in ("approved", "returned"):
         raise InvalidData({"decision": ["取值须为 approved（同意）或 returned（退回修改）。"]})
     if decision == "returned" and not (note or "").strip():

@@ -40,13 +40,7 @@ def show(contract_no: str):
 @blp.errors(403, 404, 409, 410, 422)
 @blp.searchable()
 def decide(data: dict[str, Any], contract_no: str):
-    if data["decision"] == "submitted":
-        reviews.submit(get_archive(), contract_no, actor(), note=data.get("note"))
-    else:
-        reviews.decide(get_archive(), contract_no, data["decision"], actor(),
-                       note=data.get("note"), override=data["override"],
-                       feasibility_note=data.get("feasibility_note"), step=data.get("step"),
-                       revision=data.get("revision"))  # fmt: skip
+    reviews.decide(get_archive(), contract_no, data.pop("decision"), actor(), **data)
     where = url_for("reviews.show", contract_no=contract_no)
     try:
         body = reviews.view(get_archive(), contract_no, actor())

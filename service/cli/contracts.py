@@ -70,12 +70,9 @@ def revise(obj: Context, contract_no: str, file, note: str | None) -> None:
 def review(obj: Context, contract_no: str, decision: str, note: str | None, override: bool,
            feasibility_note: str | None, step: str | None) -> None:  # fmt: skip
     """审批：提交（submitted）、同意（approved）或退回修改（returned）；打印审批状态。"""
-    if decision == "submitted":
-        shown = reviews.submit(obj.archive, contract_no, obj.actor(), note=note)
-    else:
-        shown = reviews.decide(obj.archive, contract_no, decision, obj.actor(), note=note,
-                               override=override, feasibility_note=feasibility_note,
-                               step=step)  # fmt: skip
+    shown = reviews.decide(obj.archive, contract_no, decision, obj.actor(), note=note,
+                           override=override, feasibility_note=feasibility_note,
+                           step=step)  # fmt: skip
     waiting = f"（待{shown['step']}）" if shown["step"] else ""
     click.echo(f"{contract_no}\t{shown['state_name']}{waiting}")
 

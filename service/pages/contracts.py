@@ -268,13 +268,7 @@ def review(contract_no: str):
 
     def act() -> None:
         data = validated(ReviewDecisionSchema(), payload)
-        if data["decision"] == "submitted":
-            reviews.submit(get_archive(), contract_no, current_actor(), note=data.get("note"))
-        else:
-            reviews.decide(get_archive(), contract_no, data["decision"], current_actor(),
-                           note=data.get("note"), override=data["override"],
-                           feasibility_note=data.get("feasibility_note"), step=data.get("step"),
-                           revision=data.get("revision"))  # fmt: skip
+        reviews.decide(get_archive(), contract_no, data.pop("decision"), current_actor(), **data)
 
     def done() -> str:
         if payload["decision"] == "submitted":
