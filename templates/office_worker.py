@@ -85,64 +85,109 @@ def recv_frame(sock: socket.socket, deadline: float | None = None) -> tuple[byte
 _STYLE_OPEN = b"<w:style "
 _STYLE_CLOSE = b"</w:style>"
 _STYLE_ID = re.compile(rb'w:styleId="([^"]*)"')
-_TABLE_STYLE_REF = re.compile(rb'<w:tblStyle\s+w:val="([^"]*)"')
-_BASED_ON = re.compile(rb'<w:basedOn\s+w:val="([^"]*)"')
-# Below this size a styles part holds few table styles: not worth rewriting the package.
-_SLIM_FROM = 32 * 1024
+_STYLE_TYPE = re.compile(rb'w:type="([^"]*)"')
+# Where the other parts name a style: pStyle, rStyle, tblStyle, numbering's styleLink and
+# numStyleLink, settings' defaultTableStyle and clickAndTypeStyle.
+_STYLE_REF = re.compile(rb'<w:(?:\w*Style|styleLink|numStyleLink)\s+w:val="([^"]*)"')
+# What a kept style brings along inside the styles part.
+_STYLE_CHAIN = re.compile(rb'<w:(?:basedOn|link|next)\s+w:val="([^"]*)"')
+_LATENT = re.compile(rb"<w:latentStyles\b(?:[^>]*/>|.*?</w:latentStyles>)", re.S)
+# What uses the theme: theme fonts and colours (w:asciiTheme, w:themeColor, DrawingML's
+# schemeClr and +mj-/+mn- fonts). Settings only map the theme, they do not use it.
+_THEME_USE = re.compile(rb"[Tt]heme|schemeClr|\+m[jn]-")
+_THEME_PART = re.compile(r"word/theme/[^/]+\.xml")
+_THEME_LINK = re.compile(rb"<(?:Relationship|Override)\b[^>]*theme/theme\d*\.xml[^>]*/>")
+# Fields that find paragraphs by their style's name: with one, no paragraph style may go.
+_BY_STYLE_NAME = re.compile(rb"STYLEREF|\bTOC\b")
+# Below this size a styles part holds few styles: not worth rewriting the package.
+_SLIM_FROM = {"template": 32 * 1024, "conversion": 8 * 1024}
 
 
-def slim_docx(docx: bytes, *, compress: bool = False) -> bytes:
-    """The same document without the table styles no table uses.
+def slim_docx(docx: bytes, *, compress: bool = False, purpose: str = "template") -> bytes:
+    """The same document without the styles nothing in it uses.
 
-    python-docx's default template (and so every template made with it) carries 100 table
-    styles; importing them is about half of what LibreOffice spends on a small contract, and
-    they change nothing on the page. The table styles a table names, those they are based on,
-    and the default one are kept; anything unexpected leaves the document as it was.
-    ``compress`` deflates the package (for a conversion host across the network).
+    python-docx's default template (and so every template made with it, and Word's own) carries
+    100 table styles and some 60 paragraph and character styles; LibreOffice imports every one
+    of them, which is most of what it spends on a small contract, and they change nothing on
+    the page. For a ``"template"`` (a file people edit in Word) only the unused table styles
+    go: the paragraph styles are Word's style gallery. For a ``"conversion"`` (the copy
+    LibreOffice turns into the PDF, never seen in Word) every unused style goes, and the
+    latent-style list Word's gallery is built from. Kept: the default styles, those another
+    part names, and what they are based on, linked to or followed by. Anything unexpected
+    leaves the document as it was. ``compress`` deflates the package (for a conversion host
+    across the network).
     """
     try:
         with zipfile.ZipFile(io.BytesIO(docx)) as package:
             infos = package.infolist()
             styles_info = next((i for i in infos if i.filename == "word/styles.xml"), None)
-            if styles_info is None or styles_info.file_size < _SLIM_FROM:
+            if styles_info is None or styles_info.file_size < _SLIM_FROM[purpose]:
                 return docx
             parts = {i.filename: package.read(i) for i in infos}
     except (zipfile.BadZipFile, OSError, ValueError):
         return docx
+    named: set[bytes] = set()
+    everything = purpose == "conversion"
+    theme_unused = everything
+    for name, data in parts.items():
+        if name.startswith("word/") and name.endswith(".xml") and "styles" not in name.lower():
+            named.update(_STYLE_REF.findall(data))
+            if everything and _BY_STYLE_NAME.search(data):
+                everything = False
+        if (theme_unused and name.endswith(".xml") and not _THEME_PART.fullmatch(name)
+                and name not in ("word/settings.xml", "word/styles.xml", "[Content_Types].xml")
+                and _THEME_USE.search(data)):  # fmt: skip
+            theme_unused = False  # (the styles are looked at once slimmed)
     # Cut the styles part after each </w:style>: every piece but the last ends one style.
     pieces = parts["word/styles.xml"].split(_STYLE_CLOSE)
-    table_styles: dict[bytes, int] = {}  # styleId → index of its piece
+    styles: dict[bytes, int] = {}  # styleId → index of its piece
+    droppable: set[bytes] = set()
     for i, piece in enumerate(pieces[:-1]):
         start = piece.find(_STYLE_OPEN)
         if start < 0 or piece.find(_STYLE_OPEN, start + 1) >= 0:
             return docx  # not the shape Word and python-docx write
         opening = piece[start : piece.find(b">", start) + 1]
-        if b'w:type="table"' in opening and (sid := _STYLE_ID.search(opening)):
-            table_styles[sid.group(1)] = i
-    keep = {sid for sid, i in table_styles.items() if b'w:default="1"' in pieces[i]}
-    for name, data in parts.items():
-        if name.startswith("word/") and name.endswith(".xml") and "styles" not in name.lower():
-            keep.update(_TABLE_STYLE_REF.findall(data))
-    pending = [sid for sid in keep if sid in table_styles]
-    while pending:  # a kept style's basedOn chain is kept too
-        for base in _BASED_ON.findall(pieces[table_styles[pending.pop()]]):
-            if base not in keep and base in table_styles:
-                keep.add(base)
-                pending.append(base)
-    unused = {i for sid, i in table_styles.items() if sid not in keep}
-    if not unused:
-        return docx
+        if not (sid := _STYLE_ID.search(opening)):
+            continue
+        styles[sid.group(1)] = i
+        kind = _STYLE_TYPE.search(opening)
+        if everything or (kind and kind.group(1) == b"table"):
+            droppable.add(sid.group(1))
+    keep = {sid for sid, i in styles.items() if b'w:default="1"' in pieces[i]} | named
+    pending = [sid for sid in keep if sid in styles]
+    while pending:  # a kept style's chain is kept too
+        for other in _STYLE_CHAIN.findall(pieces[styles[pending.pop()]]):
+            if other not in keep and other in styles:
+                keep.add(other)
+                pending.append(other)
+    unused = {styles[sid] for sid in droppable - keep}
+    latent = purpose == "conversion" and _LATENT.search(pieces[0]) is not None
     for i in unused:
         piece = pieces[i]
         pieces[i] = piece[: piece.find(_STYLE_OPEN)]  # what came before it stays
     kept = [p + _STYLE_CLOSE if i not in unused else p for i, p in enumerate(pieces[:-1])]
-    parts["word/styles.xml"] = b"".join(kept) + pieces[-1]
+    if latent:
+        kept[0] = _LATENT.sub(b"", kept[0], count=1)
+    styles_xml = b"".join(kept) + pieces[-1]
+    theme = []
+    if theme_unused and not _THEME_USE.search(styles_xml):
+        theme = [name for name in parts if _THEME_PART.fullmatch(name)]
+    if not unused and not latent and not theme:
+        return docx
+    parts["word/styles.xml"] = styles_xml
+    for name in theme:  # a theme nothing uses: LibreOffice would still import it
+        del parts[name]
+    if theme:
+        for name in ("word/_rels/document.xml.rels", "[Content_Types].xml"):
+            if name in parts:
+                parts[name] = _THEME_LINK.sub(b"", parts[name])
     out = io.BytesIO()
     # Stored unless asked: the package only travels to LibreOffice on this machine.
     method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
     with zipfile.ZipFile(out, "w", method, compresslevel=1 if compress else None) as package:
         for info in infos:
-            package.writestr(info.filename, parts[info.filename])
+            if info.filename in parts:
+                package.writestr(info.filename, parts[info.filename])
     return out.getvalue()
 
 
@@ -165,6 +210,7 @@ class Office:
         self.version = ""
         # Inside the profile, so a worker killed mid-conversion leaves nothing in /tmp.
         self.scratch = profile / "convert"
+        self.done = None  # the document last converted, until ``tidy`` closes it
 
     def start(self) -> None:
         import uno
@@ -228,7 +274,7 @@ class Office:
 
     def convert(self, docx: bytes) -> bytes:
         try:
-            return self._convert(slim_docx(docx))
+            return self._convert(slim_docx(docx, purpose="conversion"))
         except Exception as exc:
             if self.alive():
                 raise DocumentFailed(f"{type(exc).__name__}: {exc}") from exc
@@ -238,6 +284,8 @@ class Office:
         import uno
         from com.sun.star.beans import PropertyValue
 
+        with contextlib.suppress(Exception):  # the last one's close failing is not this one's
+            self.tidy()
         source, target = self.scratch / "in.docx", self.scratch / "out.pdf"
         source.write_bytes(docx)
         target.unlink(missing_ok=True)
@@ -262,9 +310,18 @@ class Office:
                 ),
             )
             document.storeToURL(target.as_uri(), store)
-        finally:
+        except BaseException:
             document.close(True)
+            raise
+        self.done = document
         return target.read_bytes()
+
+    def tidy(self) -> None:
+        """Close the document last converted. ``serve`` calls it once the PDF is on its way,
+        so closing overlaps with the caller's work instead of adding to its wait."""
+        document, self.done = self.done, None
+        if document is not None:
+            document.close(True)
 
     def _options(self) -> list[tuple[str, object]]:
         options: list[tuple[str, object]] = []
@@ -280,6 +337,8 @@ class Office:
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(Exception):
+                self.tidy()
             # The bridge goes away as LibreOffice ends: an exception here is expected.
             with contextlib.suppress(Exception):
                 self.desktop.terminate()
@@ -312,6 +371,10 @@ def serve(sock: socket.socket, office: Office) -> int:
             send_frame(sock, b"F", f"{type(exc).__name__}: {exc}".encode())
             return 1
         send_frame(sock, b"P", pdf)
+        try:
+            office.tidy()
+        except Exception as exc:  # the next conversion finds out whether LibreOffice is fine
+            log.warning("closing a converted document failed: %s", exc)
 
 
 def main(argv: list[str] | None = None) -> int:

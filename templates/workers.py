@@ -354,8 +354,9 @@ class RemoteWorker:
         if not self.version:
             self.start()
         try:
+            package = xmlrpc.client.Binary(slim_docx(docx, purpose="conversion"))
             result = self._proxy(self.timeout + 5).convert(
-                None, xmlrpc.client.Binary(slim_docx(docx)), None, "pdf", None, PDFA_OPTIONS
+                None, package, None, "pdf", None, PDFA_OPTIONS
             )
         except TimeoutError as exc:
             log.error("conversion host %s hung", self.url)

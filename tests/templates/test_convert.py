@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from docx import Document
+from docx.oxml import parse_xml
 from pypdf import PdfReader
 
 from schemas import ContractSchema
@@ -136,6 +137,74 @@ def test_slimming_drops_only_the_table_styles_no_table_uses():
         assert a.namelist() == b.namelist()
         assert a.read("word/document.xml") == b.read("word/document.xml")
     assert slim_docx(b"not a package") == b"not a package"
+
+
+def _style_ids(data: bytes) -> set[str]:
+    styles = zipfile.ZipFile(io.BytesIO(data)).read("word/styles.xml").decode()
+    return set(re.findall(r'<w:style [^>]*w:styleId="([^"]+)"', styles))
+
+
+def _made_in_word_style() -> bytes:
+    """A document as Word or python-docx writes it: ~160 styles, a handful used."""
+    made = Document()
+    made.add_heading("第一条 标的", level=1)
+    made.add_paragraph("需方向供方购买下列产品。").add_run("（以附件为准）").style = "Strong"
+    made.add_paragraph("数控车床", style="List Number")
+    made.add_table(rows=1, cols=2).style = "Table Grid"
+    raw = io.BytesIO()
+    made.save(raw)
+    return raw.getvalue()
+
+
+def test_the_copy_for_conversion_keeps_only_the_styles_the_document_uses():
+    docx = _made_in_word_style()
+    before = _style_ids(docx)
+    slim = slim_docx(docx, purpose="conversion")
+    after = _style_ids(slim)
+    assert len(before) > 150
+    used = {"Heading1", "Strong", "ListNumber", "TableGrid"}
+    defaults = {"Normal", "DefaultParagraphFont", "TableNormal", "NoList"}
+    assert used | defaults <= after
+    assert "Heading1Char" in after, "what a kept style is linked to stays"
+    assert {"Title", "Quote", "LightShading", "Heading2"}.isdisjoint(after)
+    assert len(after) < 25
+    assert b"latentStyles" not in zipfile.ZipFile(io.BytesIO(slim)).read("word/styles.xml")
+    with zipfile.ZipFile(io.BytesIO(docx)) as a, zipfile.ZipFile(io.BytesIO(slim)) as b:
+        assert a.read("word/document.xml") == b.read("word/document.xml")
+    # A template people edit in Word keeps its style gallery.
+    kept = _style_ids(slim_docx(docx))
+    assert {"Title", "Quote", "Heading2"} <= kept
+    assert "word/theme/theme1.xml" in zipfile.ZipFile(io.BytesIO(slim)).namelist(), (
+        "Heading 1 is coloured from the theme"
+    )
+
+
+def test_a_theme_nothing_uses_is_left_out_of_the_copy_for_conversion(docx):
+    slim = zipfile.ZipFile(io.BytesIO(slim_docx(docx, purpose="conversion")))
+    assert not [name for name in slim.namelist() if "theme" in name]
+    assert b"theme" not in slim.read("word/_rels/document.xml.rels")
+    assert b"theme" not in slim.read("[Content_Types].xml")
+    assert "word/theme/theme1.xml" in zipfile.ZipFile(io.BytesIO(docx)).namelist()
+
+
+def test_a_document_that_finds_paragraphs_by_style_name_keeps_every_paragraph_style():
+    made = Document()
+    para = made.add_paragraph()
+    field = '<w:fldSimple xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    para._p.append(parse_xml(field + " w:instr=' TOC \\o \"1-3\" '/>"))
+    made.add_heading("第一条", level=1)
+    raw = io.BytesIO()
+    made.save(raw)
+    after = _style_ids(slim_docx(raw.getvalue(), purpose="conversion"))
+    assert {"Heading2", "Heading3", "Title"} <= after  # a table of contents may want them
+    assert "LightShading" not in after
+
+
+def test_styles_the_document_uses_still_shape_the_pdf(pools):
+    """The heading and the strong run are set in a bold face after slimming."""
+    pdf = pools().to_pdf(_made_in_word_style())
+    assert any("Bold" in name for name in pdfs.embedded_fonts(pdf)), pdfs.embedded_fonts(pdf)
+    assert "第一条 标的" in pdfs.text(pdf)
 
 
 def test_the_bundled_templates_are_written_slim():
