@@ -148,8 +148,7 @@ def build(data_dir: Path, n: int, seed: int = 20260101) -> dict[str, int]:
 
 def phase(data_dir: Path, name: str) -> dict:
     """One sweep in this (fresh) process: seconds, peak RSS, what it found and filed."""
-    archive = Archive(data_dir=data_dir)
-    archive.catalogue.migrate()
+    archive = Archive(data_dir=data_dir).open()  # as `hetong` opens it (templates registered)
     started = time.perf_counter()
     archive.converter.start()  # warm, as in a served archive
     warm = time.perf_counter() - started

@@ -42,6 +42,9 @@ def _rewrite(xml: str) -> str:
     xml = xml.replace("{% if not extra_clauses %}无。{% endif %}", "{d.extra_none}")
     xml = xml.replace("{{ loop.index }}", "{d.extra_clauses[i].no}")
     xml = xml.replace("{{ text }}", "{d.extra_clauses[i].text}")
+    # The header's 机密 mark: shown only for a confidential contract.
+    xml = xml.replace("{% if confidential %}", "{d.confidential:ifEQ(true):showBegin}")
+    xml = xml.replace("{% endif %}", "{d.confidential:showEnd}")
     xml = re.sub(r"{{ item\.(\w+) }}", r"{d.items[i].\1}", xml)
     xml = re.sub(r"{{ ([\w.]+) }}", r"{d.\1}", xml)
     left = re.findall(r"{[{%][^}]*[}%]}", xml)
