@@ -14,6 +14,7 @@ import logging
 import re
 import threading
 import zipfile
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -103,6 +104,28 @@ class CappedTemplate(Template):
         return "".join(pieces)
 
 
+class _Kept:
+    """What a template part's source always gives (its mended tags, its compiled code),
+    kept by that source; at most ``KEEP`` entries (a template has a few parts: body,
+    headers, footers), so a changed template is worked on anew and old ones go."""
+
+    KEEP = 64
+
+    def __init__(self) -> None:
+        self._kept: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, source: str, make: Callable[[str], Any]) -> Any:
+        kept = self._kept.get(source)
+        if kept is None:
+            kept = make(source)
+            with self._lock:
+                if len(self._kept) >= self.KEEP:
+                    self._kept.clear()
+                self._kept[source] = kept
+        return kept
+
+
 class _Template(DocxTemplate):
     """docxtpl's template, mending each template part's tags once and rendering each
     footnotes part once.
@@ -111,20 +134,12 @@ class _Template(DocxTemplate):
     so in a document of two sections a clerk's ``{% … %}`` typed into a party's name would
     be run as template code on the second pass."""
 
-    _patched: dict[str, str] = {}  # template XML → the same with its tags mended
-    _patching = threading.Lock()
+    _patched = _Kept()  # template XML → the same with its tags mended
 
     def patch_xml(self, src_xml: str) -> str:
         """docxtpl's tag mending, which depends on the template's XML alone (never the
         data): done once per template part, it was 40 % of a rendering."""
-        patched = self._patched.get(src_xml)
-        if patched is None:
-            patched = super().patch_xml(src_xml)
-            with self._patching:
-                if len(self._patched) >= Environment.KEEP:
-                    self._patched.clear()
-                self._patched[src_xml] = patched
-        return patched
+        return self._patched.get(src_xml, super().patch_xml)
 
     def render_footnotes(self, context: dict[str, Any], jinja_env: Any = None) -> None:
         for part in self.docx.part.package.parts:
@@ -143,7 +158,6 @@ class Environment(SandboxedEnvironment):
     compiled template is kept by its source, so a changed template compiles anew.
     """
 
-    KEEP = 64  # template parts (a template has a few: body, headers, footers)
     template_class = CappedTemplate
     intercepted_binops = frozenset({"*", "**"})
 
@@ -166,20 +180,12 @@ class Environment(SandboxedEnvironment):
         # StrictUndefined: a variable the template names but the context lacks is an
         # error, never a silently blank clause in a contract.
         super().__init__(autoescape=True, undefined=StrictUndefined)
-        self._compiled: dict[str, Template] = {}
-        self._compiling = threading.Lock()
+        self._compiled = _Kept()
 
     def from_string(self, source, globals=None, template_class=None):
         if globals or template_class or not isinstance(source, str):
             return super().from_string(source, globals, template_class)
-        compiled = self._compiled.get(source)
-        if compiled is None:
-            compiled = super().from_string(source)
-            with self._compiling:
-                if len(self._compiled) >= self.KEEP:
-                    self._compiled.clear()
-                self._compiled[source] = compiled
-        return compiled
+        return self._compiled.get(source, super().from_string)
 
 
 def jinja_environment() -> SandboxedEnvironment:
