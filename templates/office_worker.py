@@ -86,21 +86,32 @@ _STYLE_OPEN = b"<w:style "
 _STYLE_CLOSE = b"</w:style>"
 _STYLE_ID = re.compile(rb'w:styleId="([^"]*)"')
 _STYLE_TYPE = re.compile(rb'w:type="([^"]*)"')
+_DEFAULT = re.compile(rb'w:default="(?:1|true|on)"')
 # Where the other parts name a style: pStyle, rStyle, tblStyle, numbering's styleLink and
 # numStyleLink, settings' defaultTableStyle and clickAndTypeStyle.
 _STYLE_REF = re.compile(rb'<w:(?:\w*Style|styleLink|numStyleLink)\s+w:val="([^"]*)"')
 # What a kept style brings along inside the styles part.
 _STYLE_CHAIN = re.compile(rb'<w:(?:basedOn|link|next)\s+w:val="([^"]*)"')
-_LATENT = re.compile(rb"<w:latentStyles\b(?:[^>]*/>|.*?</w:latentStyles>)", re.S)
+_LATENT_OPEN, _LATENT_CLOSE = b"<w:latentStyles", b"</w:latentStyles>"
+# WordprocessingML bound to another prefix (or as the default namespace), single-quoted
+# attributes, comments: not the shape Word writes, and our patterns would misread them.
+_MAIN_NS = (rb"http://schemas\.openxmlformats\.org/wordprocessingml/2006/main"
+            rb"|http://purl\.oclc\.org/ooxml/wordprocessingml/main")  # fmt: skip
+_ODD_SHAPE = re.compile(rb'xmlns(?!:w=)(?::\w+)?="(?:' + _MAIN_NS + rb')"|w:\w+=\'|<!--')
 # What uses the theme: theme fonts and colours (w:asciiTheme, w:themeColor, DrawingML's
-# schemeClr and +mj-/+mn- fonts). Settings only map the theme, they do not use it.
-_THEME_USE = re.compile(rb"[Tt]heme|schemeClr|\+m[jn]-")
+# schemeClr, +mj-/+mn- fonts and style references such as fontRef idx="minor"), and charts
+# and diagrams, which take their colours from it. Settings only map the theme.
+_THEME_USE = re.compile(rb"[Tt]heme|schemeClr|\+m[jn]-|Ref\s+idx=")
+_THEME_USERS = re.compile(r"word/(?:charts|diagrams|embeddings)/")
 _THEME_PART = re.compile(r"word/theme/[^/]+\.xml")
-_THEME_LINK = re.compile(rb"<(?:Relationship|Override)\b[^>]*theme/theme\d*\.xml[^>]*/>")
-# Fields that find paragraphs by their style's name: with one, no paragraph style may go.
-_BY_STYLE_NAME = re.compile(rb"STYLEREF|\bTOC\b")
-# Below this size a styles part holds few styles: not worth rewriting the package.
+# Fields whose results LibreOffice regenerates (``_convert`` updates every index) or that
+# find paragraphs by their style's name: with one, no paragraph or character style may go.
+_INSTRUCTION = re.compile(rb"<w:instrText\b[^>]*>([^<]*)</w:instrText>|w:instr=\"([^\"]*)\"")
+_BY_STYLE = re.compile(rb"\b(?:TOC|STYLEREF|INDEX|TOA|BIBLIOGRAPHY|CITATION)\b", re.I)
+# Below this size a styles part holds few styles: not worth rewriting the package; above
+# MAX_PACKAGE (unpacked) it is not worth reading it twice.
 _SLIM_FROM = {"template": 32 * 1024, "conversion": 8 * 1024}
+MAX_PACKAGE = 64 * 1024 * 1024
 
 
 def slim_docx(docx: bytes, *, compress: bool = False, purpose: str = "template") -> bytes:
@@ -111,33 +122,50 @@ def slim_docx(docx: bytes, *, compress: bool = False, purpose: str = "template")
     of them, which is most of what it spends on a small contract, and they change nothing on
     the page. For a ``"template"`` (a file people edit in Word) only the unused table styles
     go: the paragraph styles are Word's style gallery. For a ``"conversion"`` (the copy
-    LibreOffice turns into the PDF, never seen in Word) every unused style goes, and the
-    latent-style list Word's gallery is built from. Kept: the default styles, those another
-    part names, and what they are based on, linked to or followed by. Anything unexpected
-    leaves the document as it was. ``compress`` deflates the package (for a conversion host
-    across the network).
+    LibreOffice turns into the PDF, never seen in Word) every unused style goes, the
+    latent-style list Word's gallery is built from, and the theme when nothing uses it. Kept:
+    the default styles, those another part names, and what they are based on, linked to or
+    followed by; with a table of contents, an index or a STYLEREF field, every paragraph and
+    character style. Anything unexpected leaves the document as it was: this never raises.
+    ``compress`` deflates the package (for a conversion host across the network).
     """
+    if purpose not in _SLIM_FROM:
+        raise ValueError(f"unknown purpose {purpose!r}")
     try:
-        with zipfile.ZipFile(io.BytesIO(docx)) as package:
-            infos = package.infolist()
-            styles_info = next((i for i in infos if i.filename == "word/styles.xml"), None)
-            if styles_info is None or styles_info.file_size < _SLIM_FROM[purpose]:
-                return docx
-            parts = {i.filename: package.read(i) for i in infos}
-    except (zipfile.BadZipFile, OSError, ValueError):
+        return _slim(docx, compress, purpose)
+    except Exception:  # a package we cannot read is converted (or refused) as it is
+        log.debug("left the package as it was", exc_info=True)
         return docx
+
+
+def _slim(docx: bytes, compress: bool, purpose: str) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(docx)) as package:
+        infos = package.infolist()
+        styles_info = next((i for i in infos if i.filename == "word/styles.xml"), None)
+        if styles_info is None or styles_info.file_size < _SLIM_FROM[purpose]:
+            return docx
+        if sum(i.file_size for i in infos) > MAX_PACKAGE:
+            return docx
+        parts = {i.filename: package.read(i) for i in infos}
+    conversion = purpose == "conversion"
     named: set[bytes] = set()
-    everything = purpose == "conversion"
-    theme_unused = everything
+    everything, theme_unused = conversion, conversion
     for name, data in parts.items():
-        if name.startswith("word/") and name.endswith(".xml") and "styles" not in name.lower():
+        if not name.endswith(".xml"):
+            continue
+        if conversion and _ODD_SHAPE.search(data):
+            return docx
+        if name.startswith("word/") and "styles" not in name.lower():
             named.update(_STYLE_REF.findall(data))
-            if everything and _BY_STYLE_NAME.search(data):
+            instructions = b"".join(a or b for a, b in _INSTRUCTION.findall(data))
+            if everything and _BY_STYLE.search(instructions):
                 everything = False
-        if (theme_unused and name.endswith(".xml") and not _THEME_PART.fullmatch(name)
+        if (theme_unused and not _THEME_PART.fullmatch(name)
                 and name not in ("word/settings.xml", "word/styles.xml", "[Content_Types].xml")
-                and _THEME_USE.search(data)):  # fmt: skip
+                and (_THEME_USERS.match(name) or _THEME_USE.search(data))):  # fmt: skip
             theme_unused = False  # (the styles are looked at once slimmed)
+    # Which kinds of style may go when not every kind may.
+    kinds = {b"table", b"numbering"} if conversion else {b"table"}
     # Cut the styles part after each </w:style>: every piece but the last ends one style.
     pieces = parts["word/styles.xml"].split(_STYLE_CLOSE)
     styles: dict[bytes, int] = {}  # styleId → index of its piece
@@ -151,9 +179,9 @@ def slim_docx(docx: bytes, *, compress: bool = False, purpose: str = "template")
             continue
         styles[sid.group(1)] = i
         kind = _STYLE_TYPE.search(opening)
-        if everything or (kind and kind.group(1) == b"table"):
+        if kind and (everything or kind.group(1) in kinds):
             droppable.add(sid.group(1))
-    keep = {sid for sid, i in styles.items() if b'w:default="1"' in pieces[i]} | named
+    keep = {sid for sid, i in styles.items() if _DEFAULT.search(pieces[i])} | named
     pending = [sid for sid in keep if sid in styles]
     while pending:  # a kept style's chain is kept too
         for other in _STYLE_CHAIN.findall(pieces[styles[pending.pop()]]):
@@ -161,13 +189,16 @@ def slim_docx(docx: bytes, *, compress: bool = False, purpose: str = "template")
                 keep.add(other)
                 pending.append(other)
     unused = {styles[sid] for sid in droppable - keep}
-    latent = purpose == "conversion" and _LATENT.search(pieces[0]) is not None
     for i in unused:
         piece = pieces[i]
         pieces[i] = piece[: piece.find(_STYLE_OPEN)]  # what came before it stays
     kept = [p + _STYLE_CLOSE if i not in unused else p for i, p in enumerate(pieces[:-1])]
-    if latent:
-        kept[0] = _LATENT.sub(b"", kept[0], count=1)
+    latent = False
+    if conversion and kept and (start := kept[0].find(_LATENT_OPEN)) >= 0:
+        close = kept[0].find(_LATENT_CLOSE, start)
+        if close >= 0:
+            kept[0] = kept[0][:start] + kept[0][close + len(_LATENT_CLOSE) :]
+            latent = True
     styles_xml = b"".join(kept) + pieces[-1]
     theme = []
     if theme_unused and not _THEME_USE.search(styles_xml):
@@ -177,10 +208,11 @@ def slim_docx(docx: bytes, *, compress: bool = False, purpose: str = "template")
     parts["word/styles.xml"] = styles_xml
     for name in theme:  # a theme nothing uses: LibreOffice would still import it
         del parts[name]
-    if theme:
-        for name in ("word/_rels/document.xml.rels", "[Content_Types].xml"):
-            if name in parts:
-                parts[name] = _THEME_LINK.sub(b"", parts[name])
+        leaf = re.escape(name.rsplit("/", 1)[-1].encode())
+        link = re.compile(rb"<(?:Relationship|Override)\b[^>]*/" + leaf + rb'"[^>]*/>')
+        for other in ("word/_rels/document.xml.rels", "[Content_Types].xml"):
+            if other in parts:
+                parts[other] = link.sub(b"", parts[other])
     out = io.BytesIO()
     # Stored unless asked: the package only travels to LibreOffice on this machine.
     method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED

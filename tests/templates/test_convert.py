@@ -200,6 +200,91 @@ def test_a_document_that_finds_paragraphs_by_style_name_keeps_every_paragraph_st
     assert "LightShading" not in after
 
 
+def _edited(data: bytes, edit) -> bytes:
+    """``data`` with every part passed through ``edit(name, bytes)`` (a part it answers None
+    for is left out)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            changed = edit(info.filename, src.read(info))
+            if changed is not None:
+                dst.writestr(info.filename.replace("theme1", "officeTheme"), changed)
+    return out.getvalue()
+
+
+def test_default_styles_stay_however_the_file_spells_default():
+    """Nothing names the default styles: the paragraph below is Normal because it names none."""
+    made = Document()
+    made.add_paragraph("需方向供方购买下列产品。")
+    raw = io.BytesIO()
+    made.save(raw)
+    docx = _edited(raw.getvalue(),
+                   lambda name, b: b.replace(b'w:default="1"', b'w:default="true"'))  # fmt: skip
+    assert {"Normal", "DefaultParagraphFont", "TableNormal", "NoList"} <= _style_ids(
+        slim_docx(docx, purpose="conversion")
+    )
+
+
+@pytest.mark.parametrize(
+    "instruction",
+    [' toc \\o "1-3" ', " INDEX \\h ", " BIBLIOGRAPHY ", ' STYLEREF "Heading 1" '],
+)
+def test_fields_that_regenerate_or_find_by_style_keep_the_styles(instruction):
+    made = Document()
+    run = made.add_paragraph().add_run()
+    run._r.append(parse_xml(
+        '<w:instrText xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        f"{instruction}</w:instrText>"))  # fmt: skip
+    raw = io.BytesIO()
+    made.save(raw)
+    after = _style_ids(slim_docx(raw.getvalue(), purpose="conversion"))
+    assert {"TOCHeading", "Heading2", "Caption", "Title"} <= after, instruction
+    assert "LightShading" not in after
+
+
+@pytest.mark.parametrize("odd", ["prefix", "comment", "quotes"])
+def test_a_package_not_shaped_as_word_writes_it_is_left_as_it_is(odd):
+    def edit(name: str, data: bytes) -> bytes:
+        if name == "word/document.xml" and odd == "prefix":
+            return data.replace(b"xmlns:w=", b"xmlns:ns0=").replace(b"<w:", b"<ns0:")\
+                .replace(b"</w:", b"</ns0:").replace(b" w:", b" ns0:")  # fmt: skip
+        if name == "word/styles.xml" and odd == "comment":
+            return data.replace(b"<w:latentStyles", b"<!-- was <w:latentStyles> --><w:latentStyles")
+        if name == "word/document.xml" and odd == "quotes":
+            return data.replace(b'w:val="Heading1"', b"w:val='Heading1'")
+        return data
+
+    docx = _edited(_made_in_word_style(), edit)
+    assert slim_docx(docx, purpose="conversion") is docx
+
+
+def test_a_broken_package_is_handed_on_as_it_is():
+    good = _made_in_word_style()
+    broken = good[:200] + bytes(64) + good[264:]  # a damaged deflate stream
+    assert slim_docx(broken, purpose="conversion") is broken
+    junk = b"PK\x03\x04 not a package"
+    assert slim_docx(junk, purpose="conversion") is junk
+
+
+def test_a_theme_under_another_name_goes_with_its_relationship(docx):
+    renamed = _edited(docx, lambda name, b: b.replace(b"theme1.xml", b"officeTheme.xml"))
+    slim = zipfile.ZipFile(io.BytesIO(slim_docx(renamed, purpose="conversion")))
+    assert not [name for name in slim.namelist() if "heme" in name]
+    assert b"officeTheme" not in slim.read("word/_rels/document.xml.rels")
+    assert b"officeTheme" not in slim.read("[Content_Types].xml")
+
+
+def test_a_chart_keeps_the_theme_it_takes_its_colours_from(docx):
+    with_chart = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx)) as src, zipfile.ZipFile(with_chart, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info, src.read(info))
+        dst.writestr("word/charts/chart1.xml", b'<c:chartSpace xmlns:c="x"><c:style val="2"/>'
+                     b"</c:chartSpace>")  # fmt: skip
+    slim = zipfile.ZipFile(io.BytesIO(slim_docx(with_chart.getvalue(), purpose="conversion")))
+    assert "word/theme/theme1.xml" in slim.namelist()
+
+
 def test_styles_the_document_uses_still_shape_the_pdf(pools):
     """The heading and the strong run are set in a bold face after slimming."""
     pdf = pools().to_pdf(_made_in_word_style())
