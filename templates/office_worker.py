@@ -206,13 +206,7 @@ def _slim(docx: bytes, compress: bool, purpose: str) -> bytes:
     if not unused and not latent and not theme:
         return docx
     parts["word/styles.xml"] = styles_xml
-    for name in theme:  # a theme nothing uses: LibreOffice would still import it
-        del parts[name]
-        leaf = re.escape(name.rsplit("/", 1)[-1].encode())
-        link = re.compile(rb"<(?:Relationship|Override)\b[^>]*/" + leaf + rb'"[^>]*/>')
-        for other in ("word/_rels/document.xml.rels", "[Content_Types].xml"):
-            if other in parts:
-                parts[other] = link.sub(b"", parts[other])
+    drop_parts(parts, theme)  # a theme nothing uses: LibreOffice would still import it
     out = io.BytesIO()
     # Stored unless asked: the package only travels to LibreOffice on this machine.
     method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
@@ -221,6 +215,18 @@ def _slim(docx: bytes, compress: bool, purpose: str) -> bytes:
             if info.filename in parts:
                 package.writestr(info.filename, parts[info.filename])
     return out.getvalue()
+
+
+def drop_parts(parts: dict[str, bytes], names: list[str]) -> None:
+    """Take the parts ``names`` out of a package's ``parts`` (name → bytes), with the
+    relationships that point at them and their content-type overrides."""
+    for name in names:
+        del parts[name]
+        leaf = re.escape(name.rsplit("/", 1)[-1].encode())
+        link = re.compile(rb"<(?:Relationship|Override)\b[^>]*[/\"]" + leaf + rb'"[^>]*/>')
+        for other in parts:
+            if other.endswith(".rels") or other == "[Content_Types].xml":
+                parts[other] = link.sub(b"", parts[other])
 
 
 # -- LibreOffice -------------------------------------------------------------------------------

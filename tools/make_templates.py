@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import io
-import re
 import zipfile
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
-from templates.office_worker import slim_docx
+from templates.office_worker import drop_parts, slim_docx
 
 FONT = "Noto Serif CJK SC"
 OUT = Path(__file__).resolve().parent.parent / "templates"
@@ -41,23 +40,15 @@ def save(doc, name: str) -> None:
     the parts in ``_DROPPED`` (the same pages, a fifth less LibreOffice time per document)."""
     raw = io.BytesIO()
     doc.save(raw)
-    slim = slim_docx(raw.getvalue())
+    with zipfile.ZipFile(io.BytesIO(slim_docx(raw.getvalue()))) as zin:
+        order = zin.namelist()
+        parts = {item: zin.read(item) for item in order}
+    drop_parts(parts, [item for item in _DROPPED if item in parts])
     out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(slim)) as zin,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout,
-    ):
-        for item in zin.infolist():
-            if item.filename in _DROPPED:
-                continue
-            data = zin.read(item.filename)
-            if item.filename.endswith(".rels") or item.filename == "[Content_Types].xml":
-                for dropped in _DROPPED:
-                    leaf = re.escape(dropped.rsplit("/", 1)[-1].encode())
-                    data = re.sub(
-                        rb"<(?:Relationship|Override)\b[^>]*" + leaf + rb"[^>]*/>", b"", data
-                    )
-            zout.writestr(item.filename, data)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in order:
+            if item in parts:
+                zout.writestr(item, parts[item])
     (OUT / f"{name}.docx").write_bytes(out.getvalue())
 
 
