@@ -20,7 +20,7 @@ from archive import audit
 from archive.actor import Actor
 from archive.catalogue import Catalogue
 from archive.errors import Forbidden, InvalidData
-from archive.models import Contract, StandardClause, utcnow
+from archive.models import Contract, StandardClause, iso, utcnow
 from schemas.contract import ContractSchema
 from schemas.labels import field_label
 
@@ -142,17 +142,16 @@ def library(archive: Archive, business_types: list[str]) -> list[dict[str, Any]]
     changed the others."""
     with archive.catalogue.reading() as session:
         rows = {(r.business_type, r.field): r for r in session.scalars(select(StandardClause))}
-    return [
-        {"business_type": kind, "clauses": [
-            {"field": f, "label": label(f),
-             "text": rows[(kind, f)].text if (kind, f) in rows else DEFAULTS[f],
-             "default": (kind, f) not in rows,
-             "updated_by": rows[(kind, f)].updated_by if (kind, f) in rows else None,
-             "updated_at": rows[(kind, f)].updated_at.isoformat(timespec="seconds")
-             if (kind, f) in rows else None}
-            for f in FIELDS]}
-        for kind in business_types
-    ]  # fmt: skip
+
+    def clause(kind: str, field: str) -> dict[str, Any]:
+        row = rows.get((kind, field))
+        return {"field": field, "label": label(field),
+                "text": row.text if row else DEFAULTS[field], "default": row is None,
+                "updated_by": row.updated_by if row else None,
+                "updated_at": iso(row.updated_at) if row else None}  # fmt: skip
+
+    return [{"business_type": kind, "clauses": [clause(kind, f) for f in FIELDS]}
+            for kind in business_types]  # fmt: skip
 
 
 def set_clause(archive: Archive, business_type: str, field: str, text: str,

@@ -29,7 +29,7 @@ from archive import audit
 from archive.access import own_scope, scope_of
 from archive.actor import Actor
 from archive.errors import Conflict, Forbidden, InvalidData, NotFound
-from archive.models import Contract, Customer
+from archive.models import Contract, Customer, iso
 from archive.receivables import BINDING, TOOK_EFFECT, payment_state
 from schemas.labels import field_label
 
@@ -150,8 +150,8 @@ def record(customer: Customer) -> dict[str, Any]:
         "contacts": customer.contacts or [], "grade": customer.grade,
         "credit_limit": None if customer.credit_limit is None else f"{customer.credit_limit:.2f}",
         "credit_notes": customer.credit_notes, "created_by": customer.created_by,
-        "created_at": customer.created_at.isoformat(timespec="seconds"),
-        "updated_at": customer.updated_at.isoformat(timespec="seconds"),
+        "created_at": iso(customer.created_at),
+        "updated_at": iso(customer.updated_at),
     }  # fmt: skip
 
 
